@@ -1,0 +1,80 @@
+/*
+ * Growable buffers.  Capacity doubles so appends are amortised O(1); a
+ * buffer is reset by setting len to 0 and keeps its memory.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "log.h"
+
+void
+buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 256;
+
+	if (b->len + more <= b->cap)
+		return;
+	while (cap < b->len + more)
+		cap *= 2;
+	b->p = realloc(b->p, cap);
+	if (b->p == NULL)
+		fatal("out of memory growing a buffer to %zu bytes", cap);
+	b->cap = cap;
+}
+
+void
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (n == 0)
+		return;
+	buf_reserve(b, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+void
+buf_add_dec(struct buf *b, long long v)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		tmp[--i] = '-';
+	buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	buf_reserve(b, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}

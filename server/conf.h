@@ -1,0 +1,279 @@
+/*
+ * The configuration as plain structs.  The loader (conf_load.c) turns the
+ * libconfig documents into these once; nothing reads libconfig while
+ * serving.  One generation lives in one pool and is dropped whole when a
+ * reload replaces it.
+ *
+ * Settings inherited main -> server -> location live in struct scope; the
+ * setting table (conf_table.c) says for each setting where its field is.
+ */
+#ifndef PORTICO_CONF_H
+#define PORTICO_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "pool.h"
+#include "tmpl.h"
+
+struct log_file;
+struct mime_table;
+
+/* Contexts a setting may appear in. */
+#define CTX_MAIN	0x01
+#define CTX_SERVER	0x02
+#define CTX_LOCATION	0x04
+#define CTX_UPSTREAM	0x08
+
+#define SETTINGS_MAX	128
+
+struct strv {
+	char		**v;
+	size_t		  n;
+};
+
+/* One add_header / add_header_always / proxy_set_header entry.  After the
+ * merge a NULL value means "removed by an inner level" and is skipped. */
+struct header_op {
+	const char	*name;
+	struct tmpl	*value;
+	bool		 always;
+};
+
+struct header_set {
+	struct header_op	*v;
+	size_t			 n;
+};
+
+struct error_page {
+	int		*codes;
+	size_t		 ncodes;
+	int		 override;	/* -1: keep the code; 0: "=" alone; else the new code */
+	struct tmpl	*uri;		/* /path, @named or an http(s):// URL */
+};
+
+struct error_pages {
+	struct error_page	*v;
+	size_t			 n;
+};
+
+struct access_rule {
+	bool		 allow;
+	int		 family;	/* 0 = all, AF_INET, AF_INET6 */
+	unsigned char	 addr[16];
+	int		 bits;
+};
+
+struct access_list {
+	struct access_rule	*v;
+	size_t			 n;
+};
+
+enum expires_mode { EXPIRES_OFF, EXPIRES_EPOCH, EXPIRES_MAX, EXPIRES_REL };
+
+struct expires {
+	enum expires_mode mode;
+	long long	 sec;
+};
+
+struct log_format {
+	const char	*name;
+	struct tmpl	*t;
+};
+
+struct access_log {
+	struct log_file		*file;
+	const char		*format_name;	/* resolved after loading */
+	struct log_format	*format;
+	const char		*src;		/* where it was set, for errors */
+	int			 line;
+};
+
+struct access_logs {
+	struct access_log	*v;		/* n == 0: off */
+	size_t			 n;
+};
+
+struct try_files {
+	struct tmpl	**v;		/* candidates, $uri/ style */
+	size_t		  n;
+	struct tmpl	 *fallback;	/* last element: URI or @name */
+	int		  code;		/* last element "=404": the code */
+};
+
+struct ret {
+	int		 code;
+	struct tmpl	*text;		/* URL for redirects, else body; may be NULL */
+};
+
+/* Settings inherited main -> server -> location. */
+struct scope {
+	uint64_t		 set[SETTINGS_MAX / 64];
+	struct log_file		*error_log;
+	char			*default_type;
+	int			 sendfile;
+	int			 tcp_nodelay;
+	long long		 keepalive_timeout;	/* milliseconds */
+	long long		 keepalive_requests;
+	long long		 client_header_timeout;
+	long long		 client_body_timeout;
+	long long		 send_timeout;
+	long long		 client_max_body_size;	/* 0 = no limit */
+	int			 server_tokens;
+	struct access_logs	 access_log;
+	struct tmpl		*root;
+	struct strv		 index;
+	struct try_files	*try_files;
+	int			 autoindex;
+	struct error_pages	 error_pages;
+	struct header_set	 headers;	/* add_header and add_header_always */
+	struct expires		 expires;
+	struct access_list	 access;
+};
+
+enum match_kind {
+	MATCH_PREFIX,		/* /path/ */
+	MATCH_PREFIX_STOP,	/* ^~ /path/: no regex check after it */
+	MATCH_EXACT,		/* = /path */
+	MATCH_REGEX,		/* ~ re */
+	MATCH_REGEX_CI,		/* ~* re */
+	MATCH_NAMED,		/* @name */
+};
+
+struct location {
+	enum match_kind	 kind;
+	char		*pattern;
+	size_t		 plen;
+	void		*re;		/* pcre2_code for regex kinds */
+	const char	*match_text;	/* as written, for logs and -T */
+	struct tmpl	*alias;
+	struct ret	*ret;
+	struct scope	 sc;
+	struct server	*srv;
+	const char	*file;
+	int		 line;
+	struct dump	*dump;
+};
+
+/* One "listen" entry of a server. */
+struct listen_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	bool			 wildcard;
+	bool			 default_server;
+	bool			 ssl;
+	bool			 http2;
+	const char		*text;
+	int			 line;
+};
+
+enum name_kind { NAME_EXACT, NAME_LEAD_WILD, NAME_TRAIL_WILD, NAME_REGEX };
+
+struct server_name {
+	enum name_kind	 kind;
+	char		*name;		/* lowercase; for wildcards without the '*' */
+	size_t		 len;
+	bool		 bare;		/* ".example.com": example.com matches too */
+	void		*re;
+};
+
+struct server {
+	struct listen_addr	*listens;
+	size_t			 nlistens;
+	struct server_name	*names;
+	size_t			 nnames;
+	const char		*first_name;	/* $server_name */
+	struct ret		*ret;
+	struct location		**locs;		/* as written */
+	size_t			  nlocs;
+	struct location		 deflt;		/* when no location matches */
+	struct scope		 sc;
+	const char		*file;
+	int			 line;
+	struct dump		*dump;
+};
+
+/* The servers reachable on one address:port, and how names select them. */
+struct vhosts {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	bool			 wildcard;
+	bool			 ssl;
+	bool			 http2;
+	struct server		*def;
+	struct server		**servers;
+	size_t			  nservers;
+};
+
+/* One bound socket.  A wildcard socket also carries the vhosts of specific
+ * addresses on its port, chosen by the connection's local address. */
+struct listener {
+	int			 fd;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct vhosts		*any;		/* this socket's own address */
+	struct vhosts		**specific;
+	size_t			  nspecific;
+};
+
+struct workers_conf {
+	long long	start;
+	long long	min_spare;
+	long long	max_spare;
+	long long	max;
+	long long	max_requests;
+};
+
+/* Settings of the main level only. */
+struct main_conf {
+	char			*user;
+	char			*group;
+	char			*pid;
+	int			 log_level;
+	struct workers_conf	 workers;
+	char			*types_file;
+	struct log_format	*formats;
+	size_t			 nformats;
+};
+
+/* A rendered "name = value;" for -T. */
+struct dump_ent {
+	const char	*name;
+	const char	*text;
+};
+
+struct dump {
+	struct dump_ent	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+struct config {
+	struct pool		 pool;
+	const char		*file;
+	struct main_conf	 main;
+	struct scope		 defaults;
+	struct scope		 sc;		/* main level, merged with defaults */
+	struct dump		 dump;		/* main-level settings as written */
+	struct server		**servers;
+	size_t			  nservers;
+	struct vhosts		**vhosts;
+	size_t			  nvhosts;
+	struct listener		*listeners;
+	size_t			 nlisteners;
+	struct log_file		*logs;		/* every log file named */
+	struct mime_table	*mime;
+	int			 warnings;
+};
+
+/* Loading (conf_load.c). */
+struct config	*conf_load(const char *path, bool check_files);
+void		 conf_free(struct config *);
+void		 conf_release(struct config *);
+void		 conf_report_to_log(bool);
+void		 conf_dump(struct config *, FILE *);
+
+#endif

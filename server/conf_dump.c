@@ -1,0 +1,88 @@
+/*
+ * -T: the effective configuration as one libconfig document, includes
+ * resolved.  The main level shows every setting (its value or default);
+ * servers and locations show what they set.  The output is itself a valid
+ * portico.conf.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf_int.h"
+
+static const struct dump_ent *
+dump_find(const struct dump *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].name, name) == 0)
+			return &d->v[i];
+	return NULL;
+}
+
+static void
+dump_entries(FILE *out, const struct dump *d, int indent)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(out, "%*s%s = %s;\n", indent, "", d->v[i].name, d->v[i].text);
+}
+
+static void
+dump_location(FILE *out, const struct location *loc, bool last)
+{
+	struct buf b = { 0 };
+
+	cf_quote(&b, loc->match_text);
+	buf_addc(&b, '\0');
+	fprintf(out, "      {\n        # %s:%d\n        match = %s;\n", loc->file,
+	    loc->line, b.p);
+	dump_entries(out, loc->dump, 8);
+	fprintf(out, "      }%s\n", last ? "" : ",");
+	buf_free(&b);
+}
+
+static void
+dump_server(FILE *out, const struct server *srv, bool last)
+{
+	size_t i;
+
+	fprintf(out, "  {\n    # %s:%d\n", srv->file, srv->line);
+	dump_entries(out, srv->dump, 4);
+	if (srv->nlocs > 0) {
+		fprintf(out, "    locations = (\n");
+		for (i = 0; i < srv->nlocs; i++)
+			dump_location(out, srv->locs[i], i + 1 == srv->nlocs);
+		fprintf(out, "    );\n");
+	}
+	fprintf(out, "  }%s\n", last ? "" : ",");
+}
+
+void
+conf_dump(struct config *cf, FILE *out)
+{
+	const struct dump_ent *e;
+	size_t i;
+
+	fprintf(out, "# the effective configuration of %s, includes resolved\n",
+	    cf->file);
+	for (i = 0; i < nsettings; i++) {
+		const struct setting *s = &settings[i];
+		if (!(s->ctx & CTX_MAIN) || (s->flags & SET_STRUCTURE))
+			continue;
+		if ((e = dump_find(&cf->dump, s->name)) != NULL)
+			fprintf(out, "%s = %s;\n", s->name, e->text);
+		else if (s->dflt != NULL)
+			fprintf(out, "%s = %s;\n", s->name, s->dflt);
+	}
+	if (cf->nservers == 0)
+		return;
+	fprintf(out, "servers = (\n");
+	for (i = 0; i < cf->nservers; i++)
+		dump_server(out, cf->servers[i], i + 1 == cf->nservers);
+	fprintf(out, ");\n");
+}

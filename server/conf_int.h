@@ -1,0 +1,131 @@
+/*
+ * Inside the configuration loader: the setting table's shape, the state of
+ * one load, and the setters that turn libconfig values into struct fields.
+ * Only conf_*.c include this.
+ */
+#ifndef PORTICO_CONF_INT_H
+#define PORTICO_CONF_INT_H
+
+#include <libconfig.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+struct cfload;
+
+/* The block a setting is being read in. */
+struct level {
+	unsigned	 ctx;		/* CTX_* of this block */
+	struct scope	*sc;		/* inheritable settings of this block */
+	struct server	*srv;
+	struct location	*loc;
+	struct dump	*dump;
+};
+
+enum slot { SLOT_NONE, SLOT_SCOPE, SLOT_MAIN, SLOT_SERVER, SLOT_LOCATION };
+
+typedef int (*setter_fn)(struct cfload *, struct level *,
+    const config_setting_t *, void *field);
+typedef void (*merge_fn)(struct pool *, void *child, const void *parent,
+    bool child_set);
+
+struct setting {
+	const char	*name;
+	unsigned	 ctx;
+	enum slot	 slot;
+	size_t		 off;
+	size_t		 size;
+	const char	*dflt;		/* libconfig syntax, NULL = none */
+	setter_fn	 set;
+	merge_fn	 merge;		/* NULL: copy the parent's when unset */
+	unsigned	 flags;
+};
+
+#define SET_NOMERGE	0x01	/* field merged by another entry */
+#define SET_STRUCTURE	0x02	/* servers, locations, include: not a value */
+#define SET_MULTIFILE	0x04	/* may appear at top level of several files */
+
+extern const struct setting settings[];
+extern const size_t nsettings;
+
+const struct setting	*setting_find(const char *name);
+
+/* Where a file's settings came from, for cycle detection. */
+struct incl {
+	struct incl	*up;
+	const char	*real;
+};
+
+struct cfload {
+	struct config	*cf;
+	struct pool	*pool;
+	const char	*file;		/* as the include pattern found it */
+	const char	*dir;		/* its directory, for relative paths */
+	struct incl	*stack;
+	int		 errors;
+	bool		 check_files;
+	struct {
+		const char	*file;
+		int		 line;
+	} seen[SETTINGS_MAX];		/* main-level settings, across files */
+	int		 depth;
+};
+
+void	cf_error(struct cfload *, const config_setting_t *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	cf_warn(struct cfload *, const config_setting_t *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	cf_line(const config_setting_t *);
+void	conf_report(int level, const char *msg);
+bool	scope_isset(const struct scope *, const char *name);
+char	*cf_path(struct cfload *, const char *);
+int	cf_group(struct cfload *, struct level *, const config_setting_t *);
+int	cf_string(struct cfload *, const config_setting_t *, const char **);
+int	cf_strings(struct cfload *, const config_setting_t *, const char ***,
+	    size_t *);
+void	cf_render(struct buf *, const config_setting_t *, int indent);
+void	cf_quote(struct buf *, const char *);
+void	scope_merge(struct pool *, struct scope *child, const struct scope *parent);
+
+/* Value parsers shared by setters and the tests. */
+int	parse_msec(const char *, long long *);
+int	parse_size(const char *, long long *);
+int	parse_listen(const char *, struct listen_addr *, const char **err);
+int	parse_cidr(const char *, struct access_rule *);
+
+/* Setters (conf_value.c, conf_block.c). */
+int	set_bool(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_int(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_msec(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_size(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_string(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_path(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_path_tmpl(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_user(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_log_level(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_workers(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_error_log(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_access_log(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_log_format(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_index(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_try_files(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_error_page(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_return(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_add_header(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_add_header_always(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_expires(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_access(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_listen(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_server_name(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_alias(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_match(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_include(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_servers(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_locations(struct cfload *, struct level *, const config_setting_t *, void *);
+
+void	merge_headers(struct pool *, void *, const void *, bool);
+
+/* Meaning checks after loading (conf_check.c). */
+int	conf_check(struct cfload *);
+
+#endif

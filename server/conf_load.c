@@ -1,0 +1,489 @@
+/*
+ * Reading configuration files: libconfig documents, include patterns,
+ * contexts, duplicates across files, defaults and inheritance.  Every error
+ * names the file (as the include pattern found it) and the line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "conf_int.h"
+#include "log.h"
+
+static bool errors_to_log;
+
+/* At start-up and for -t errors go to stderr as "portico: [emerg] ...";
+ * on reload the running master logs them instead. */
+void
+conf_report_to_log(bool yes)
+{
+	errors_to_log = yes;
+}
+
+void
+conf_report(int level, const char *msg)
+{
+	if (level > log_level)
+		return;
+	if (errors_to_log)
+		logmsg(level, "%s", msg);
+	else
+		fprintf(stderr, "portico: [%s] %s\n", log_level_name(level), msg);
+}
+
+int
+cf_line(const config_setting_t *s)
+{
+	for (; s != NULL; s = config_setting_parent(s))
+		if (config_setting_source_line(s) != 0)
+			return config_setting_source_line(s);
+	return 0;
+}
+
+static void
+vreport_at(struct cfload *ld, int level, const config_setting_t *s,
+    const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n >= 0 && (size_t)n < sizeof(msg) && s != NULL)
+		snprintf(msg + n, sizeof(msg) - (size_t)n, " in %s:%d", ld->file,
+		    cf_line(s));
+	conf_report(level, msg);
+}
+
+void
+cf_error(struct cfload *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport_at(ld, LV_EMERG, s, fmt, ap);
+	va_end(ap);
+	ld->errors++;
+}
+
+void
+cf_warn(struct cfload *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport_at(ld, LV_WARN, s, fmt, ap);
+	va_end(ap);
+	ld->cf->warnings++;
+}
+
+char *
+cf_path(struct cfload *ld, const char *p)
+{
+	if (p[0] == '/' || ld->dir == NULL)
+		return pool_strdup(ld->pool, p);
+	return pool_printf(ld->pool, "%s/%s", ld->dir, p);
+}
+
+int
+cf_string(struct cfload *ld, const config_setting_t *s, const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cf_error(ld, s, "\"%s\" must be a string", config_setting_name(s) ?
+		    config_setting_name(s) : config_setting_name(config_setting_parent(s)));
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+/* A string, or an array or list of strings: nginx's repeatable directives. */
+int
+cf_strings(struct cfload *ld, const config_setting_t *s, const char ***out,
+    size_t *n)
+{
+	int i, count;
+	const char **v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = pool_alloc(ld->pool, sizeof(*v));
+		v[0] = config_setting_get_string(s);
+		*out = v;
+		*n = 1;
+		return 0;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		cf_error(ld, s, "\"%s\" must be a string or an array of strings",
+		    config_setting_name(s));
+		return -1;
+	}
+	count = config_setting_length(s);
+	v = pool_alloc(ld->pool, sizeof(*v) * (size_t)(count ? count : 1));
+	for (i = 0; i < count; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			cf_error(ld, e, "\"%s\" must be a string or an array of strings",
+			    config_setting_name(s));
+			return -1;
+		}
+		v[i] = config_setting_get_string(e);
+	}
+	*out = v;
+	*n = (size_t)count;
+	return 0;
+}
+
+void
+cf_quote(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '"':  buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			if ((unsigned char)*s < 0x20)
+				buf_printf(b, "\\x%02x", (unsigned char)*s);
+			else
+				buf_addc(b, *s);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+/* Render a libconfig value back into libconfig syntax, for -T. */
+void
+cf_render(struct buf *b, const config_setting_t *s, int indent)
+{
+	int i, n = config_setting_length(s);
+	const char *open, *close;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		cf_quote(b, config_setting_get_string(s));
+		return;
+	case CONFIG_TYPE_BOOL:
+		buf_adds(b, config_setting_get_bool(s) ? "true" : "false");
+		return;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		buf_add_dec(b, config_setting_get_int64(s));
+		return;
+	case CONFIG_TYPE_FLOAT:
+		buf_printf(b, "%g", config_setting_get_float(s));
+		return;
+	case CONFIG_TYPE_GROUP:
+		buf_adds(b, "{");
+		for (i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			buf_printf(b, "\n%*s%s = ", indent + 2, "", config_setting_name(e));
+			cf_render(b, e, indent + 2);
+			buf_addc(b, ';');
+		}
+		buf_printf(b, "\n%*s}", indent, "");
+		return;
+	default:
+		open = config_setting_is_array(s) ? "[ " : "( ";
+		close = config_setting_is_array(s) ? " ]" : " )";
+		buf_adds(b, open);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_adds(b, ", ");
+			cf_render(b, config_setting_get_elem(s, (unsigned)i), indent);
+		}
+		buf_adds(b, close);
+	}
+}
+
+static void
+dump_add(struct cfload *ld, struct dump *d, const config_setting_t *s,
+    int indent)
+{
+	struct buf b = { 0 };
+
+	if (d->n == d->cap) {
+		struct dump_ent *v;
+		d->cap = d->cap ? d->cap * 2 : 8;
+		v = pool_alloc(ld->pool, d->cap * sizeof(*v));
+		if (d->n)
+			memcpy(v, d->v, d->n * sizeof(*v));
+		d->v = v;
+	}
+	cf_render(&b, s, indent);
+	d->v[d->n].name = config_setting_name(s) ? pool_strdup(ld->pool,
+	    config_setting_name(s)) : "";
+	d->v[d->n].text = pool_strndup(ld->pool, b.p ? b.p : "", b.len);
+	d->n++;
+	buf_free(&b);
+}
+
+static const char *
+ctx_name(unsigned ctx)
+{
+	switch (ctx) {
+	case CTX_MAIN:		return "at the main level";
+	case CTX_SERVER:	return "in a server";
+	case CTX_LOCATION:	return "in a location";
+	default:		return "in an upstream";
+	}
+}
+
+static void *
+field_of(struct cfload *ld, struct level *lv, const struct setting *s)
+{
+	switch (s->slot) {
+	case SLOT_SCOPE:	return (char *)lv->sc + s->off;
+	case SLOT_MAIN:		return (char *)&ld->cf->main + s->off;
+	case SLOT_SERVER:	return (char *)lv->srv + s->off;
+	case SLOT_LOCATION:	return (char *)lv->loc + s->off;
+	default:		return NULL;
+	}
+}
+
+static int
+apply(struct cfload *ld, struct level *lv, const config_setting_t *e)
+{
+	const char *name = config_setting_name(e);
+	const struct setting *s = setting_find(name);
+	size_t idx;
+	int line = cf_line(e);
+
+	if (s == NULL) {
+		cf_error(ld, e, "unknown setting \"%s\"", name);
+		return -1;
+	}
+	if (!(s->ctx & lv->ctx)) {
+		cf_error(ld, e, "setting \"%s\" is not allowed %s", name,
+		    ctx_name(lv->ctx));
+		return -1;
+	}
+	idx = (size_t)(s - settings);
+	if (lv->ctx == CTX_MAIN && lv->dump != NULL && !(s->flags & SET_MULTIFILE)) {
+		if (ld->seen[idx].file != NULL) {
+			cf_error(ld, e, "duplicate setting \"%s\", first set in %s:%d",
+			    name, ld->seen[idx].file, ld->seen[idx].line);
+			return -1;
+		}
+		ld->seen[idx].file = ld->file;
+		ld->seen[idx].line = line;
+	}
+	if (s->set(ld, lv, e, field_of(ld, lv, s)) != 0)
+		return -1;
+	if (lv->sc != NULL)
+		lv->sc->set[idx / 64] |= 1ULL << (idx % 64);
+	if (lv->dump != NULL && !(s->flags & SET_STRUCTURE))
+		dump_add(ld, lv->dump, e, lv->ctx == CTX_MAIN ? 0 :
+		    lv->ctx == CTX_SERVER ? 4 : 8);
+	return 0;
+}
+
+/* Apply every setting of a block, in order; keep going after an error so
+ * one run reports them all. */
+int
+cf_group(struct cfload *ld, struct level *lv, const config_setting_t *g)
+{
+	int i, n = config_setting_length(g), rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (apply(ld, lv, config_setting_get_elem(g, (unsigned)i)) != 0)
+			rc = -1;
+	return rc;
+}
+
+static int
+read_doc(struct cfload *ld, config_t *doc, const char *path,
+    const config_setting_t *from)
+{
+	config_init(doc);
+	if (config_read_file(doc, path) == CONFIG_TRUE)
+		return 0;
+	if (config_error_type(doc) == CONFIG_ERR_FILE_IO) {
+		int err = errno;
+		if (from != NULL)
+			cf_error(ld, from, "cannot read \"%s\": %s", path,
+			    strerror(err));
+		else {
+			char msg[PATH_MAX + 128];
+			snprintf(msg, sizeof(msg), "cannot read \"%s\": %s", path,
+			    strerror(err));
+			conf_report(LV_EMERG, msg);
+			ld->errors++;
+		}
+	} else {
+		char msg[PATH_MAX + 256];
+		snprintf(msg, sizeof(msg), "%s in %s:%d",
+		    config_error_text(doc), path, config_error_line(doc));
+		conf_report(LV_EMERG, msg);
+		ld->errors++;
+	}
+	config_destroy(doc);
+	return -1;
+}
+
+static int
+load_file(struct cfload *ld, const char *path, const config_setting_t *from)
+{
+	config_t doc;
+	struct incl node, *p;
+	char real[PATH_MAX], *slash;
+	const char *saved_file = ld->file, *saved_dir = ld->dir;
+	struct level lv = { CTX_MAIN, &ld->cf->sc, NULL, NULL, &ld->cf->dump };
+	int rc;
+
+	if (realpath(path, real) != NULL) {
+		for (p = ld->stack; p != NULL; p = p->up)
+			if (strcmp(p->real, real) == 0) {
+				cf_error(ld, from, "include cycle: \"%s\" includes itself",
+				    path);
+				return -1;
+			}
+	} else
+		snprintf(real, sizeof(real), "%s", path);
+	if (read_doc(ld, &doc, path, from) != 0)
+		return -1;
+	node.up = ld->stack;
+	node.real = real;
+	ld->stack = &node;
+	ld->file = pool_strdup(ld->pool, path);
+	ld->dir = pool_strdup(ld->pool, path);
+	slash = strrchr((char *)ld->dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	else
+		ld->dir = ".";
+	if (slash == ld->dir)
+		ld->dir = "/";
+	rc = cf_group(ld, &lv, config_root_setting(&doc));
+	ld->stack = node.up;
+	ld->file = saved_file;
+	ld->dir = saved_dir;
+	config_destroy(&doc);
+	return rc;
+}
+
+int
+set_include(struct cfload *ld, struct level *lv, const config_setting_t *v,
+    void *field)
+{
+	const char **pats;
+	size_t npats, i, j;
+	glob_t g;
+	int rc = 0, grc;
+	struct stat st;
+
+	if (cf_strings(ld, v, &pats, &npats) != 0)
+		return -1;
+	for (i = 0; i < npats; i++) {
+		const char *pat = cf_path(ld, pats[i]);
+		grc = glob(pat, GLOB_ERR, NULL, &g);
+		if (grc == GLOB_NOMATCH)
+			continue;
+		if (grc != 0) {
+			cf_error(ld, v, "include \"%s\": cannot read its directory", pat);
+			rc = -1;
+			continue;
+		}
+		for (j = 0; j < g.gl_pathc; j++) {
+			if (stat(g.gl_pathv[j], &st) == 0 && S_ISDIR(st.st_mode)) {
+				cf_error(ld, v, "include \"%s\" matches the directory \"%s\"",
+				    pats[i], g.gl_pathv[j]);
+				rc = -1;
+				continue;
+			}
+			if (load_file(ld, g.gl_pathv[j], v) != 0)
+				rc = -1;
+		}
+		globfree(&g);
+	}
+	return rc;
+}
+
+static void
+apply_defaults(struct cfload *ld)
+{
+	struct buf b = { 0 };
+	config_t doc;
+	size_t i;
+	struct level lv = { CTX_MAIN | CTX_SERVER | CTX_LOCATION, &ld->cf->defaults,
+	    NULL, NULL, NULL };
+
+	for (i = 0; i < nsettings; i++)
+		if (settings[i].dflt != NULL)
+			buf_printf(&b, "%s = %s;\n", settings[i].name, settings[i].dflt);
+	buf_addc(&b, '\0');
+	config_init(&doc);
+	if (config_read_string(&doc, b.p) != CONFIG_TRUE)
+		fatal("built-in defaults: %s at line %d", config_error_text(&doc),
+		    config_error_line(&doc));
+	ld->file = "(defaults)";
+	if (cf_group(ld, &lv, config_root_setting(&doc)) != 0)
+		fatal("built-in defaults do not parse");
+	ld->file = NULL;
+	config_destroy(&doc);
+	buf_free(&b);
+}
+
+static void
+inherit(struct config *cf)
+{
+	size_t i, j;
+	struct server *srv;
+
+	scope_merge(&cf->pool, &cf->sc, &cf->defaults);
+	for (i = 0; i < cf->nservers; i++) {
+		srv = cf->servers[i];
+		scope_merge(&cf->pool, &srv->sc, &cf->sc);
+		srv->deflt.sc = srv->sc;
+		for (j = 0; j < srv->nlocs; j++)
+			scope_merge(&cf->pool, &srv->locs[j]->sc, &srv->sc);
+	}
+}
+
+struct config *
+conf_load(const char *path, bool check_files)
+{
+	struct config *cf;
+	struct cfload ld;
+	struct pool pool;
+
+	pool_init(&pool, 16384);
+	cf = pool_zalloc(&pool, sizeof(*cf));
+	cf->pool = pool;
+	memset(&ld, 0, sizeof(ld));
+	ld.cf = cf;
+	ld.pool = &cf->pool;
+	ld.check_files = check_files;
+	cf->file = pool_strdup(&cf->pool, path);
+
+	apply_defaults(&ld);
+	if (load_file(&ld, path, NULL) == 0 && ld.errors == 0) {
+		inherit(cf);
+		conf_check(&ld);
+	}
+	if (ld.errors != 0) {
+		conf_free(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+void
+conf_free(struct config *cf)
+{
+	struct pool pool;
+
+	if (cf == NULL)
+		return;
+	conf_release(cf);
+	pool = cf->pool;
+	pool_destroy(&pool);
+}

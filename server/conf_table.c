@@ -1,0 +1,127 @@
+/*
+ * The one table of settings: name, contexts, where the value lives, its
+ * default, how it is parsed and how it is inherited.  The loader, the
+ * unknown-setting and wrong-context errors, the defaults, inheritance and
+ * -T's dump all come from here; t/unit_conf checks that portico.conf(5)
+ * documents every entry.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "conf_int.h"
+
+#define M	CTX_MAIN
+#define S	CTX_SERVER
+#define L	CTX_LOCATION
+#define MSL	(M | S | L)
+
+#define SCOPE(f)	SLOT_SCOPE, offsetof(struct scope, f), \
+			sizeof(((struct scope *)0)->f)
+#define MAIN(f)		SLOT_MAIN, offsetof(struct main_conf, f), \
+			sizeof(((struct main_conf *)0)->f)
+#define NONE		SLOT_NONE, 0, 0
+
+#define Q(s)		"\"" s "\""
+
+const struct setting settings[] = {
+	/* structure */
+	{ "include", M, NONE, NULL, set_include, NULL, SET_STRUCTURE | SET_MULTIFILE },
+	{ "servers", M, NONE, NULL, set_servers, NULL, SET_STRUCTURE | SET_MULTIFILE },
+	{ "locations", S, NONE, NULL, set_locations, NULL, SET_STRUCTURE },
+	{ "match", L, NONE, NULL, set_match, NULL, SET_STRUCTURE },
+
+	/* process */
+	{ "user", M, MAIN(user), Q("www-data"), set_user, NULL, 0 },
+	{ "pid", M, MAIN(pid), Q(RUNSTATEDIR "/portico.pid"), set_path, NULL, 0 },
+	{ "error_log", M | S, SCOPE(error_log),
+	    Q(LOCALSTATEDIR "/log/portico/error.log"), set_error_log, NULL, 0 },
+	{ "log_level", M, MAIN(log_level), Q("notice"), set_log_level, NULL, 0 },
+	{ "workers", M, MAIN(workers),
+	    "{ start = 8; min_spare = 4; max_spare = 16; max = 256; max_requests = 0; }",
+	    set_workers, NULL, 0 },
+	{ "types_file", M, MAIN(types_file), Q(SYSCONFDIR "/portico/mime.types"),
+	    set_path, NULL, 0 },
+	{ "log_format", M, MAIN(formats), NULL, set_log_format, NULL, 0 },
+
+	/* connections */
+	{ "sendfile", MSL, SCOPE(sendfile), "true", set_bool, NULL, 0 },
+	{ "tcp_nodelay", MSL, SCOPE(tcp_nodelay), "true", set_bool, NULL, 0 },
+	{ "keepalive_timeout", MSL, SCOPE(keepalive_timeout), Q("65s"), set_msec, NULL, 0 },
+	{ "keepalive_requests", MSL, SCOPE(keepalive_requests), "1000", set_int, NULL, 0 },
+	{ "client_header_timeout", MSL, SCOPE(client_header_timeout), Q("60s"),
+	    set_msec, NULL, 0 },
+	{ "client_body_timeout", MSL, SCOPE(client_body_timeout), Q("60s"),
+	    set_msec, NULL, 0 },
+	{ "send_timeout", MSL, SCOPE(send_timeout), Q("60s"), set_msec, NULL, 0 },
+	{ "client_max_body_size", MSL, SCOPE(client_max_body_size), Q("1m"),
+	    set_size, NULL, 0 },
+	{ "server_tokens", MSL, SCOPE(server_tokens), "true", set_bool, NULL, 0 },
+	{ "access_log", MSL, SCOPE(access_log),
+	    Q(LOCALSTATEDIR "/log/portico/access.log combined"), set_access_log, NULL, 0 },
+
+	/* servers and locations */
+	{ "listen", S, NONE, NULL, set_listen, NULL, 0 },
+	{ "server_name", S, NONE, NULL, set_server_name, NULL, 0 },
+	{ "root", S | L, SCOPE(root), Q(DATADIR "/portico/html"), set_path_tmpl, NULL, 0 },
+	{ "alias", L, NONE, NULL, set_alias, NULL, 0 },
+	{ "index", MSL, SCOPE(index), Q("index.html"), set_index, NULL, 0 },
+	{ "try_files", S | L, SCOPE(try_files), NULL, set_try_files, NULL, 0 },
+	{ "autoindex", MSL, SCOPE(autoindex), "false", set_bool, NULL, 0 },
+	{ "error_page", MSL, SCOPE(error_pages), NULL, set_error_page, NULL, 0 },
+	{ "return", S | L, NONE, NULL, set_return, NULL, 0 },
+	{ "add_header", MSL, SCOPE(headers), NULL, set_add_header, merge_headers, 0 },
+	{ "add_header_always", MSL, SCOPE(headers), NULL, set_add_header_always,
+	    NULL, SET_NOMERGE },
+	{ "expires", MSL, SCOPE(expires), Q("off"), set_expires, NULL, 0 },
+	{ "access", MSL, SCOPE(access), NULL, set_access, NULL, 0 },
+};
+
+const size_t nsettings = sizeof(settings) / sizeof(settings[0]);
+
+const struct setting *
+setting_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nsettings; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+bool
+scope_isset(const struct scope *sc, const char *name)
+{
+	size_t i = (size_t)(setting_find(name) - settings);
+
+	return (sc->set[i / 64] >> (i % 64)) & 1;
+}
+
+/*
+ * Inherit from the parent every field this level did not set.  Fields with
+ * their own merge (header groups) always merge.
+ */
+void
+scope_merge(struct pool *pool, struct scope *child, const struct scope *parent)
+{
+	size_t i;
+	const struct setting *s;
+	bool set;
+
+	for (i = 0; i < nsettings; i++) {
+		s = &settings[i];
+		if (s->slot != SLOT_SCOPE || (s->flags & SET_NOMERGE))
+			continue;
+		set = (child->set[i / 64] >> (i % 64)) & 1;
+		if (s->merge != NULL) {
+			s->merge(pool, (char *)child + s->off,
+			    (const char *)parent + s->off, set);
+			continue;
+		}
+		if (set)
+			continue;
+		memcpy((char *)child + s->off, (const char *)parent + s->off, s->size);
+	}
+}

@@ -1,0 +1,195 @@
+/*
+ * A client connection and the request being served on it.  The parser
+ * fills the request's fields with pointers into the connection's input
+ * buffer; handlers fill the response part; the HTTP/1.1 writer sends it.
+ */
+#ifndef PORTICO_HTTP_H
+#define PORTICO_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "pool.h"
+#include "regex.h"
+#include "str.h"
+
+/* Limits of a request head. */
+#define HTTP_LINE_MAX		8192	/* request line, and each header line */
+#define HTTP_HEAD_MAX		32768	/* the whole head */
+#define HTTP_HEADERS_MAX	100
+
+enum method {
+	M_OTHER, M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_PATCH,
+	M_TRACE, M_CONNECT
+};
+
+struct header {
+	struct str	 name;
+	struct str	 value;
+};
+
+struct conn {
+	int			 fd;
+	const struct listener	*ls;
+	const struct vhosts	*vh;
+	struct sockaddr_storage	 peer;
+	struct sockaddr_storage	 local;
+	socklen_t		 peerlen;
+	socklen_t		 locallen;
+	char			 peer_text[64];		/* $remote_addr */
+	int			 peer_port;
+	uint64_t		 id;			/* $connection */
+	unsigned		 requests;		/* $connection_requests */
+	char			*in;			/* input buffer */
+	size_t			 in_cap;
+	size_t			 in_start;		/* unconsumed bytes: [start, end) */
+	size_t			 in_end;
+	bool			 eof;
+	bool			 broken;		/* write failed or timed out */
+	struct buf		 out;			/* kept across connections: last */
+};
+
+/* What the response body comes from. */
+enum body_kind { BODY_NONE, BODY_MEM, BODY_FILE };
+
+struct range {
+	long long	 start;
+	long long	 end;		/* inclusive */
+};
+
+struct out_header {
+	const char	*name;
+	struct str	 value;
+};
+
+struct request {
+	struct conn		*c;
+	struct pool		*pool;
+	int64_t			 start_msec;
+
+	/* request line and head, as received */
+	struct str		 line;		/* $request */
+	struct str		 method_name;
+	enum method		 method;
+	struct str		 target;	/* $request_uri */
+	struct str		 args;		/* $args */
+	int			 version;	/* 10 or 11 */
+	struct header		*headers;
+	size_t			 nheaders;
+	size_t			 head_len;	/* bytes of the head, for $request_length */
+
+	/* derived from the head */
+	struct str		 host;		/* lowercase, no port; $host */
+	struct str		 uri;		/* decoded, normalised path; $uri */
+	long long		 content_length;/* -1: none */
+	bool			 chunked;
+	bool			 keepalive;
+	bool			 expect_continue;
+
+	/* routing */
+	const struct server	*srv;
+	const struct location	*loc;
+	const struct scope	*sc;
+	struct regex_caps	 caps;
+	int			 redirects;	/* internal redirects so far */
+	bool			 error_page_done;
+	const char		*filename;	/* $request_filename */
+	const char		*document_root;
+
+	/* request body */
+	long long		 body_left;	/* Content-Length bytes unread */
+	bool			 body_done;
+	int			 chunk_state;
+	int			 chunk_digits;
+	long long		 chunk_left;
+	long long		 body_received;
+
+	/* response */
+	int			 status;
+	struct out_header	*out;
+	size_t			 nout;
+	const char		*content_type;
+	long long		 out_length;	/* -1: unknown */
+	time_t			 last_modified;	/* -1: none */
+	char			 etag[48];
+	bool			 header_only;
+	bool			 no_extra_headers;	/* skip add_header/expires */
+	enum body_kind		 body;
+	struct str		 mem;
+	int			 fd;
+	long long		 file_off;
+	long long		 file_len;
+	struct range		*ranges;
+	size_t			 nranges;
+	const char		*boundary;	/* multipart/byteranges */
+	const char		*part_type;	/* Content-Type of each part */
+
+	/* accounting for logs */
+	long long		 bytes_sent;
+	long long		 body_bytes_sent;
+	bool			 logged;
+};
+
+/* http_parse.c: pure parsing over buffers. */
+size_t	http_head_end(const char *buf, size_t len, size_t *scan);
+int	http_head_overflow(const char *buf, size_t len);
+int	http_parse_head(struct request *, const char *buf, size_t len);
+int	http_parse_host(struct str in, struct str *host);
+const struct str *http_header_get(const struct request *, const char *name);
+
+/* http_uri.c */
+int	http_uri_normalize(const char *in, size_t len, char *out, size_t *outlen);
+
+/* http_chunked.c: a chunked body decoder state machine. */
+long	chunked_decode(struct request *, char *buf, size_t len, size_t *used);
+
+/* http_range.c */
+int	http_parse_range(struct str, long long size, struct range *, size_t max,
+	    size_t *n);
+
+/* http_response.c */
+const char	*http_reason(int status);
+void		 http_set_header(struct request *, const char *name, struct str);
+void		 http_error_body(struct request *, int status);
+void		 http_location(struct request *, struct str location);
+void		 http_redirect(struct request *, int status, struct str location);
+void		 http_build_head(struct request *, struct buf *);
+
+/* http_request.c */
+void	 req_log(struct request *, int level, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	 request_process(struct request *);
+void	 request_finalize(struct request *, int status);
+bool	 request_internal_redirect(struct request *, struct str uri,
+	    struct str args);
+const struct location *request_named_location(const struct server *, const char *);
+
+/* http_static.c */
+int	static_handle(struct request *);
+
+/* http_autoindex.c */
+int	autoindex_render(struct request *, const char *dir);
+
+/* http_conn.c */
+void	http_serve(struct conn *);
+
+/* var.c */
+int	conn_local_port(struct conn *);
+
+/* match.c */
+const struct server	*match_server(const struct vhosts *, struct str host,
+			    struct regex_caps *);
+const struct location	*match_location(const struct server *, struct str uri,
+			    struct regex_caps *);
+
+/* access.c */
+bool	access_allowed(const struct access_list *, const struct sockaddr_storage *);
+
+/* access_log.c */
+void	access_log_write(struct request *);
+
+#endif

@@ -1,0 +1,477 @@
+/*
+ * HTTP/1.x on one client connection: read request heads (keep-alive and
+ * pipelining), discard bodies nobody reads, send responses (sendfile for
+ * files), enforce the client timeouts, close gracefully.  The worker calls
+ * http_serve() once per accepted connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+#define IN_CAP		(HTTP_HEAD_MAX + 16384)
+#define DISCARD_MAX	(1024 * 1024)	/* larger unread bodies close instead */
+#define LINGER_WAIT_MS	5000
+#define LINGER_TOTAL_MS	30000
+
+enum { READ_OK, READ_CLOSE, READ_ERROR };
+
+/* Wait until fd is ready, at most timeout ms.  1 ready, 0 timed out,
+ * -1 the worker is asked to quit while this connection is idle. */
+static int
+wait_fd(int fd, short events, long long timeout, bool idle)
+{
+	struct pollfd pfd = { fd, events, 0 };
+
+	return worker_poll(&pfd, 1, timeout, idle);
+}
+
+/* Read more input.  >0 bytes, 0 EOF, -1 error, -2 timeout, -3 quit. */
+static ssize_t
+fill(struct conn *c, long long timeout, bool idle)
+{
+	ssize_t n;
+	int w;
+
+	for (;;) {
+		n = read(c->fd, c->in + c->in_end, c->in_cap - c->in_end);
+		if (n > 0) {
+			c->in_end += (size_t)n;
+			return n;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -1;
+		w = wait_fd(c->fd, POLLIN, timeout, idle);
+		if (w == 0)
+			return -2;
+		if (w < 0)
+			return -3;
+	}
+}
+
+static void
+compact(struct conn *c)
+{
+	if (c->in_start == c->in_end) {
+		c->in_start = c->in_end = 0;
+	} else if (c->in_start > 0) {
+		memmove(c->in, c->in + c->in_start, c->in_end - c->in_start);
+		c->in_end -= c->in_start;
+		c->in_start = 0;
+	}
+}
+
+/*
+ * Read until a whole request head is buffered and parse it.  READ_CLOSE:
+ * the client went away or idled out before sending anything; READ_ERROR:
+ * r->status holds the status to answer with.
+ */
+static int
+read_head(struct conn *c, struct request *r, long long idle_timeout,
+    long long header_timeout)
+{
+	size_t scan = 0, end;
+	ssize_t n;
+	int rc;
+	bool idle;
+
+	compact(c);
+	for (;;) {
+		while (c->in_start < c->in_end &&
+		    (c->in[c->in_start] == '\r' || c->in[c->in_start] == '\n'))
+			c->in_start++;
+		idle = c->in_start == c->in_end;
+		if (!idle) {
+			end = http_head_end(c->in + c->in_start, c->in_end - c->in_start,
+			    &scan);
+			if (end != 0)
+				break;
+			if ((rc = http_head_overflow(c->in + c->in_start,
+			    c->in_end - c->in_start)) != 0) {
+				r->status = rc;
+				return READ_ERROR;
+			}
+		} else {
+			c->in_start = c->in_end = 0;
+			scan = 0;
+		}
+		sb_state(idle && c->requests > 0 ? SB_KEEPALIVE : SB_READ);
+		n = fill(c, idle ? idle_timeout : header_timeout, idle);
+		if (n > 0) {
+			if (idle)
+				r->start_msec = now.msec;
+			continue;
+		}
+		if (idle || n == 0 || n == -1 || n == -3)
+			return READ_CLOSE;
+		r->status = 408;
+		return READ_ERROR;
+	}
+	clock_update();
+	sb_state(SB_WRITE);
+	rc = http_parse_head(r, c->in + c->in_start, end);
+	c->in_start += end;
+	if (rc != 0) {
+		r->status = rc;
+		return READ_ERROR;
+	}
+	return READ_OK;
+}
+
+/* Write everything, waiting at most send_timeout between progress. */
+static int
+send_all(struct conn *c, struct iovec *iov, int iovcnt, int flags,
+    long long timeout, long long *sent)
+{
+	struct msghdr msg;
+	ssize_t n;
+
+	while (iovcnt > 0) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)iovcnt;
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | flags);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, timeout, false) <= 0)
+				goto broken;
+			continue;
+		}
+		*sent += n;
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+broken:
+	c->broken = true;
+	return -1;
+}
+
+static int
+send_buf(struct conn *c, const char *p, size_t n, int flags, long long timeout,
+    long long *sent)
+{
+	struct iovec iov = { (void *)p, n };
+
+	return n == 0 ? 0 : send_all(c, &iov, 1, flags, timeout, sent);
+}
+
+/* A file segment, with sendfile(2) or read-and-write. */
+static int
+send_file(struct conn *c, const struct request *r, long long off, long long len,
+    long long *sent)
+{
+	long long timeout = r->sc->send_timeout;
+	char chunk[16384];
+	ssize_t n;
+	off_t o = off;
+
+	while (len > 0) {
+		if (r->sc->sendfile) {
+			n = sendfile(c->fd, r->fd, &o, (size_t)(len > (1 << 30) ?
+			    (1 << 30) : len));
+		} else {
+			n = pread(r->fd, chunk, len < (long long)sizeof(chunk) ?
+			    (size_t)len : sizeof(chunk), o);
+			if (n > 0 && send_buf(c, chunk, (size_t)n, 0, timeout, sent) != 0)
+				return -1;
+			if (n > 0) {
+				o += n;
+				len -= n;
+				continue;
+			}
+		}
+		if (n > 0) {
+			*sent += n;
+			len -= n;
+			continue;
+		}
+		if (n == 0) {
+			log_ctx(&(struct log_ctx){ r->sc->error_log, c->id, NULL },
+			    LV_ERROR, 0, "file \"%s\" was truncated while being sent",
+			    r->filename ? r->filename : "");
+			c->broken = true;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, timeout, false) <= 0) {
+			c->broken = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+send_ranges(struct conn *c, struct request *r, long long *sent)
+{
+	struct buf part = { 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < r->nranges; i++) {
+		part.len = 0;
+		buf_printf(&part, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: "
+		    "bytes %lld-%lld/%lld\r\n\r\n", r->boundary, r->part_type,
+		    r->ranges[i].start, r->ranges[i].end, r->file_len);
+		rc = send_buf(c, part.p, part.len, MSG_MORE, r->sc->send_timeout, sent);
+		if (rc == 0)
+			rc = send_file(c, r, r->ranges[i].start,
+			    r->ranges[i].end - r->ranges[i].start + 1, sent);
+	}
+	if (rc == 0) {
+		part.len = 0;
+		buf_printf(&part, "\r\n--%s--\r\n", r->boundary);
+		rc = send_buf(c, part.p, part.len, 0, r->sc->send_timeout, sent);
+	}
+	buf_free(&part);
+	return rc;
+}
+
+static void
+send_response(struct conn *c, struct request *r)
+{
+	struct iovec iov[2];
+	long long sent = 0, timeout = r->sc ? r->sc->send_timeout : 60000;
+	size_t head;
+	bool body = !r->header_only && r->method != M_HEAD;
+
+	c->out.len = 0;
+	http_build_head(r, &c->out);
+	head = c->out.len;
+	iov[0] = (struct iovec){ c->out.p, c->out.len };
+	if (!body || r->body == BODY_NONE ||
+	    (r->body == BODY_FILE && r->file_len == 0 && r->nranges == 0)) {
+		send_all(c, iov, 1, 0, timeout, &sent);
+	} else if (r->body == BODY_MEM) {
+		iov[1] = (struct iovec){ (void *)r->mem.p, r->mem.n };
+		send_all(c, iov, r->mem.n ? 2 : 1, 0, timeout, &sent);
+	} else if (r->nranges > 1) {
+		if (send_all(c, iov, 1, MSG_MORE, timeout, &sent) == 0)
+			send_ranges(c, r, &sent);
+	} else if (send_all(c, iov, 1, MSG_MORE, timeout, &sent) == 0)
+		send_file(c, r, r->file_off, r->file_len, &sent);
+	r->bytes_sent = sent;
+	r->body_bytes_sent = sent > (long long)head ? sent - (long long)head : 0;
+	sb_count_bytes((uint64_t)sent);
+}
+
+/* Read and drop a request body nobody consumed, so the connection can
+ * carry the next request.  -1 when the connection must close instead. */
+static int
+discard_body(struct conn *c, struct request *r)
+{
+	size_t avail, used;
+	long n;
+	ssize_t got;
+	long long timeout = r->sc ? r->sc->client_body_timeout : 60000;
+
+	if (r->body_done)
+		return 0;
+	if (r->expect_continue)
+		return -1;		/* the client waits for 100 we never sent */
+	for (;;) {
+		avail = c->in_end - c->in_start;
+		if (r->chunked) {
+			n = chunked_decode(r, c->in + c->in_start, avail, &used);
+			if (n < 0)
+				return -1;
+			r->body_received += n;
+			c->in_start += used;
+		} else {
+			used = avail < (size_t)r->body_left ? avail : (size_t)r->body_left;
+			r->body_left -= (long long)used;
+			r->body_received += (long long)used;
+			c->in_start += used;
+			r->body_done = r->body_left == 0;
+		}
+		if (r->body_done)
+			return 0;
+		if (r->body_received > DISCARD_MAX)
+			return -1;
+		compact(c);
+		got = fill(c, timeout, false);
+		if (got <= 0)
+			return -1;
+	}
+}
+
+/* Close after a response the client may still be sending a body for: stop
+ * writing, then drain its input for a while so it reads our answer instead
+ * of a reset (nginx's lingering close). */
+static void
+linger_close(struct conn *c)
+{
+	char sink[4096];
+	int64_t deadline = clock_mono_ms() + LINGER_TOTAL_MS;
+	ssize_t n;
+
+	if (shutdown(c->fd, SHUT_WR) != 0)
+		return;
+	while (clock_mono_ms() < deadline) {
+		n = read(c->fd, sink, sizeof(sink));
+		if (n > 0)
+			continue;
+		if (n == 0 || errno != EAGAIN)
+			return;
+		if (wait_fd(c->fd, POLLIN, LINGER_WAIT_MS, false) <= 0)
+			return;
+	}
+}
+
+static void
+request_init(struct request *r, struct conn *c, struct pool *pool)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->pool = pool;
+	r->start_msec = now.msec;
+	r->headers = pool_alloc(pool, sizeof(*r->headers) * HTTP_HEADERS_MAX);
+	r->content_length = -1;
+	r->out_length = -1;
+	r->last_modified = -1;
+	r->fd = -1;
+	r->status = 0;
+}
+
+static void
+request_done(struct request *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* Settings that apply before a server is chosen come from the default
+ * server of the address, as in nginx. */
+static const struct scope *
+default_scope(const struct conn *c)
+{
+	return &c->vh->def->sc;
+}
+
+static bool
+closes_connection(int status)
+{
+	switch (status) {
+	case 400: case 408: case 413: case 414: case 431: case 500: case 501:
+	case 505:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Serve one request whose head was read (or failed to parse). */
+static bool
+serve_one(struct conn *c, struct request *r, int rc)
+{
+	bool linger = false;
+
+	c->requests++;
+	sb_set_request(r->line.p, r->line.n);
+	if (rc == READ_ERROR) {
+		r->keepalive = false;
+		r->sc = default_scope(c);
+		request_finalize(r, r->status);
+	} else {
+		r->body_left = r->content_length > 0 ? r->content_length : 0;
+		r->body_done = !r->chunked && r->body_left == 0;
+		if (r->c->requests >= (unsigned)default_scope(c)->keepalive_requests)
+			r->keepalive = false;
+		request_process(r);
+	}
+	if (r->status == 444) {
+		access_log_write(r);
+		return false;
+	}
+	if (closes_connection(r->status) || worker_quit)
+		r->keepalive = false;
+	if (r->sc->keepalive_timeout == 0 ||
+	    c->requests >= (unsigned)r->sc->keepalive_requests)
+		r->keepalive = false;
+	if (!r->body_done && rc == READ_OK && discard_body(c, r) != 0) {
+		r->keepalive = false;
+		linger = true;
+	}
+	send_response(c, r);
+	access_log_write(r);
+	sb_count_request();
+	if (c->broken)
+		return false;
+	if (!r->keepalive) {
+		if (linger || rc == READ_ERROR)
+			linger_close(c);
+		return false;
+	}
+	return true;
+}
+
+void
+http_serve(struct conn *c)
+{
+	static struct pool pool;
+	static char *inbuf;
+	struct request r;
+	long long idle_timeout, header_timeout;
+	int rc, one = 1;
+	bool nodelay = false;
+
+	if (inbuf == NULL && (inbuf = malloc(IN_CAP)) == NULL)
+		fatal("out of memory for the input buffer");
+	if (pool.chunk_size == 0)
+		pool_init(&pool, 8192);
+	c->in = inbuf;
+	c->in_cap = IN_CAP;
+	c->in_start = c->in_end = 0;
+	header_timeout = default_scope(c)->client_header_timeout;
+	idle_timeout = header_timeout;
+	for (;;) {
+		request_init(&r, c, &pool);
+		rc = read_head(c, &r, idle_timeout, header_timeout);
+		if (rc == READ_CLOSE) {
+			pool_reset(&pool);
+			break;
+		}
+		if (!serve_one(c, &r, rc)) {
+			request_done(&r);
+			pool_reset(&pool);
+			break;
+		}
+		idle_timeout = r.sc->keepalive_timeout;
+		header_timeout = r.sc->client_header_timeout;
+		if (!nodelay && r.sc->tcp_nodelay) {
+			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			nodelay = true;
+		}
+		request_done(&r);
+		pool_reset(&pool);
+	}
+}

@@ -1,0 +1,18 @@
+/*
+ * Listening sockets.  The master binds them before it forks and keeps
+ * them across reloads: an address that stays in the configuration keeps
+ * its socket, so no connection waiting in its backlog is lost.
+ */
+#ifndef PORTICO_LISTEN_H
+#define PORTICO_LISTEN_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct config;
+
+const char	*addr_text(const struct sockaddr_storage *, char *, size_t);
+int		 listen_open(struct config *);
+void		 listen_close_unused(const struct config *const *, size_t);
+
+#endif

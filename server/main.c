@@ -1,0 +1,202 @@
+/*
+ * portico(8): the command line.  Checks the configuration (-t, -T), sends
+ * signals to a running master (-s), prints versions, or starts the master.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <jemalloc/jemalloc.h>
+#include <libconfig.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "conf.h"
+#include "log.h"
+#include "master.h"
+
+#define DEFAULT_CONF	SYSCONFDIR "/portico/portico.conf"
+#define DEFAULT_PID	RUNSTATEDIR "/portico.pid"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: portico [-c file] [-t | -T] [-q] [-f] "
+	    "[-s stop|quit|reload|reopen] [-v | -V] [-h]\n"
+	    "  -c file   configuration file (default: %s)\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -T        check, then print the effective configuration\n"
+	    "  -q        with -t: print only errors\n"
+	    "  -f        stay in the foreground\n"
+	    "  -s signal send a signal to the master: stop, quit, reload, reopen\n"
+	    "  -v        print the version\n"
+	    "  -V        print the version and build details\n"
+	    "  -h        print this help\n", DEFAULT_CONF);
+}
+
+static void
+version(bool details)
+{
+	const char *jv = NULL;
+	size_t len = sizeof(jv);
+	char pcre[64];
+
+	printf("portico version: %s/%s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	if (!details)
+		return;
+	if (mallctl("version", &jv, &len, NULL, 0) != 0)
+		jv = "not in use";
+	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+	printf("configure arguments: %s\n", PORTICO_CONFIGURE_ARGS);
+	printf("built with %s, running with %s\n", OPENSSL_VERSION_TEXT,
+	    OpenSSL_version(OPENSSL_VERSION));
+	printf("libconfig %d.%d.%d\n", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+	    LIBCONFIG_VER_REVISION);
+	printf("jemalloc %s\n", jv);
+	printf("nghttp2 %s\n", nghttp2_version(0)->version_str);
+	printf("zlib %s\n", zlibVersion());
+	printf("PCRE2 %s\n", pcre);
+}
+
+static int
+test_config(const char *file, bool quiet, bool dump)
+{
+	struct config *cf = conf_load(file, true);
+
+	if (cf == NULL) {
+		fprintf(stderr, "portico: configuration file %s test failed\n", file);
+		return 1;
+	}
+	if (!quiet) {
+		fprintf(stderr, "portico: the configuration file %s syntax is ok\n", file);
+		fprintf(stderr, "portico: configuration file %s test is successful\n",
+		    file);
+	}
+	if (dump)
+		conf_dump(cf, stdout);
+	conf_free(cf);
+	return 0;
+}
+
+/* The pid file the running master wrote: the main file's "pid" setting,
+ * read without loading (and so without failing on) the rest. */
+static char *
+pid_path(const char *file)
+{
+	config_t doc;
+	const char *p = NULL;
+	char *out, *slash;
+
+	config_init(&doc);
+	if (config_read_file(&doc, file) == CONFIG_TRUE &&
+	    config_lookup_string(&doc, "pid", &p) == CONFIG_TRUE) {
+		if (p[0] == '/' || (slash = strrchr(file, '/')) == NULL)
+			out = strdup(p);
+		else if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, p) < 0)
+			out = NULL;
+	} else
+		out = strdup(DEFAULT_PID);
+	config_destroy(&doc);
+	if (out == NULL)
+		fatal("out of memory");
+	return out;
+}
+
+static int
+send_signal(const char *file, const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 sig;
+	} sigs[] = {
+		{ "stop", SIGTERM }, { "quit", SIGQUIT }, { "reload", SIGHUP },
+		{ "reopen", SIGUSR1 },
+	};
+	char *path = pid_path(file), buf[32], *end;
+	FILE *f;
+	long pid;
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			break;
+	if (i == sizeof(sigs) / sizeof(sigs[0])) {
+		fprintf(stderr, "portico: invalid option: \"-s %s\" (expected stop, "
+		    "quit, reload or reopen)\n", name);
+		return 1;
+	}
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "portico: [error] open() \"%s\" failed (%d: %s)\n",
+		    path, errno, strerror(errno));
+		return 1;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	pid = strtol(buf, &end, 10);
+	if (pid <= 0 || (*end != '\n' && *end != '\0')) {
+		fprintf(stderr, "portico: [error] invalid PID number \"%s\" in \"%s\"\n",
+		    buf, path);
+		return 1;
+	}
+	if (kill((pid_t)pid, sigs[i].sig) != 0) {
+		fprintf(stderr, "portico: [error] kill(%ld, %d) failed (%d: %s)\n", pid,
+		    sigs[i].sig, errno, strerror(errno));
+		return 1;
+	}
+	free(path);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *file = DEFAULT_CONF, *sig = NULL;
+	bool test = false, dump = false, quiet = false, fg = false;
+	struct config *cf;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "c:tTqfs:vVh")) != -1) {
+		switch (ch) {
+		case 'c': file = optarg; break;
+		case 't': test = true; break;
+		case 'T': test = dump = true; break;
+		case 'q': quiet = true; break;
+		case 'f': fg = true; break;
+		case 's': sig = optarg; break;
+		case 'v': version(false); return 0;
+		case 'V': version(true); return 0;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "portico: invalid option: \"-%c\"\n", optopt);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "portico: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (sig != NULL)
+		return send_signal(file, sig);
+	if (test) {
+		if (quiet)
+			log_level = LV_ERROR;
+		return test_config(file, quiet, dump);
+	}
+	cf = conf_load(file, true);
+	if (cf == NULL)
+		return 1;
+	return master_run(cf, fg);
+}

@@ -1,0 +1,53 @@
+/*
+ * Helpers over struct str shared by the request parser and handlers.
+ */
+#include "config.h"
+
+#include <limits.h>
+
+#include "str.h"
+
+/* Does a comma-separated header value (Connection, TE, ...) contain token,
+ * compared case-insensitively? */
+bool
+str_has_token(struct str list, const char *token)
+{
+	size_t tlen = strlen(token), i = 0, start, end;
+
+	while (i < list.n) {
+		while (i < list.n && (list.p[i] == ' ' || list.p[i] == '\t' ||
+		    list.p[i] == ','))
+			i++;
+		start = i;
+		while (i < list.n && list.p[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (list.p[end - 1] == ' ' ||
+		    list.p[end - 1] == '\t'))
+			end--;
+		if (end - start == tlen &&
+		    strncasecmp(list.p + start, token, tlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Parse a non-negative decimal number; -1 on anything else or overflow. */
+int
+str_to_off(struct str s, long long *out)
+{
+	long long v = 0;
+	size_t i;
+
+	if (s.n == 0)
+		return -1;
+	for (i = 0; i < s.n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -1;
+		if (v > (LLONG_MAX - (s.p[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (s.p[i] - '0');
+	}
+	*out = v;
+	return 0;
+}

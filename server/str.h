@@ -1,0 +1,46 @@
+/*
+ * Length-counted strings that point into buffers the caller owns, and the
+ * few helpers the parsers share.
+ */
+#ifndef PORTICO_STR_H
+#define PORTICO_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+struct str {
+	const char	*p;
+	size_t		 n;
+};
+
+#define STR(lit)	((struct str){ (lit), sizeof(lit) - 1 })
+#define STR_NULL	((struct str){ NULL, 0 })
+
+static inline bool
+str_eq(struct str a, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return a.n == n && memcmp(a.p, lit, n) == 0;
+}
+
+static inline bool
+str_caseeq(struct str a, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return a.n == n && strncasecmp(a.p, lit, n) == 0;
+}
+
+static inline char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+}
+
+bool	str_has_token(struct str list, const char *token);
+int	str_to_off(struct str, long long *);
+
+#endif

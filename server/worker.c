@@ -1,0 +1,285 @@
+/*
+ * The worker's life: drop privileges, then accept and serve connections
+ * one at a time until told to stop, or until workers.max_requests
+ * connections are done.  Signals stay blocked except while the worker
+ * waits (epoll_pwait, ppoll), so a handler never interrupts half-done work
+ * and a signal that arrives while busy is seen at the next wait.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+volatile sig_atomic_t worker_quit;
+static volatile sig_atomic_t worker_term, worker_reopen;
+static struct config *cf;
+static sigset_t waitmask;
+static int notify_fd = -1;
+
+struct config *
+worker_config(void)
+{
+	return cf;
+}
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGQUIT:
+		worker_quit = 1;
+		break;
+	case SIGUSR1:
+		worker_reopen = 1;
+		break;
+	default:
+		worker_term = 1;
+	}
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa;
+	sigset_t block;
+	int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1 }, i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&block);
+	for (i = 0; i < 4; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGQUIT);
+	sigdelset(&waitmask, SIGUSR1);
+	/* The master going away takes its workers with it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+drop_privileges(void)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return;
+	pw = getpwnam(cf->main.user);
+	if (pw == NULL)
+		fatal("getpwnam(\"%s\") failed", cf->main.user);
+	gid = pw->pw_gid;
+	if (cf->main.group != NULL) {
+		if ((gr = getgrnam(cf->main.group)) == NULL)
+			fatal("getgrnam(\"%s\") failed", cf->main.group);
+		gid = gr->gr_gid;
+	}
+	if (setgid(gid) != 0 || initgroups(pw->pw_name, gid) != 0 ||
+	    setuid(pw->pw_uid) != 0)
+		fatal("cannot switch to user \"%s\": %s", cf->main.user,
+		    strerror(errno));
+	/* setuid clears the parent-death signal; set it again. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+reopen_logs(void)
+{
+	struct log_file *lf;
+
+	worker_reopen = 0;
+	for (lf = cf->logs; lf != NULL; lf = lf->next)
+		if (lf->fd >= 0 && log_file_reopen(lf) != 0)
+			log_errno(LV_ALERT, errno, "reopening \"%s\" failed", lf->path);
+}
+
+/* After a wait: act on what the signals asked for. */
+static void
+after_wait(void)
+{
+	if (worker_term)
+		exit(0);
+	if (worker_reopen)
+		reopen_logs();
+}
+
+/*
+ * poll(2) with signals let through.  1: ready; 0: timed out; -1: the
+ * worker must quit and the caller is idle (nothing in flight to finish).
+ */
+int
+worker_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms, bool idle)
+{
+	struct timespec ts;
+	int64_t deadline = clock_mono_ms() + timeout_ms, left;
+	int rc;
+
+	for (;;) {
+		if (idle && worker_quit)
+			return -1;
+		left = deadline - clock_mono_ms();
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		rc = ppoll(pfd, n, &ts, &waitmask);
+		after_wait();
+		if (rc > 0)
+			return 1;
+		if (rc == 0)
+			return 0;
+		if (errno != EINTR)
+			return 0;
+	}
+}
+
+static int
+listen_epoll(void)
+{
+	struct epoll_event ev;
+	size_t i;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		fatal("epoll_create1() failed: %s", strerror(errno));
+	for (i = 0; i < cf->nlisteners; i++) {
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, cf->listeners[i].fd, &ev) != 0)
+			fatal("epoll_ctl() failed: %s", strerror(errno));
+	}
+	return ep;
+}
+
+static void
+peer_text(struct conn *c)
+{
+	if (c->peer.ss_family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)(void *)&c->peer;
+		inet_ntop(AF_INET, &s->sin_addr, c->peer_text, sizeof(c->peer_text));
+		c->peer_port = ntohs(s->sin_port);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)(void *)&c->peer;
+		inet_ntop(AF_INET6, &s->sin6_addr, c->peer_text, sizeof(c->peer_text));
+		c->peer_port = ntohs(s->sin6_port);
+	}
+}
+
+static bool
+same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, 16) == 0;
+}
+
+/* The vhosts of the address the client connected to. */
+static const struct vhosts *
+choose_vhosts(struct conn *c)
+{
+	const struct listener *l = c->ls;
+	size_t i;
+
+	if (l->nspecific == 0)
+		return l->any;
+	c->locallen = sizeof(c->local);
+	if (getsockname(c->fd, (struct sockaddr *)&c->local, &c->locallen) != 0) {
+		c->locallen = 0;
+		return l->any;
+	}
+	for (i = 0; i < l->nspecific; i++)
+		if (same_ip(&l->specific[i]->ss, &c->local))
+			return l->specific[i];
+	return l->any;
+}
+
+static bool
+accept_one(int ep, struct conn *c)
+{
+	struct epoll_event ev;
+	int rc;
+	socklen_t len;
+
+	sb_state(SB_IDLE);
+	rc = epoll_pwait(ep, &ev, 1, -1, &waitmask);
+	after_wait();
+	if (rc <= 0 || worker_quit)
+		return false;
+	memset(c, 0, offsetof(struct conn, out));
+	c->ls = &cf->listeners[ev.data.u32];
+	len = sizeof(c->peer);
+	c->fd = accept4(c->ls->fd, (struct sockaddr *)&c->peer, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c->fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_errno(LV_ALERT, errno, "accept4() failed");
+		return false;
+	}
+	c->peerlen = len;
+	sb_state(SB_READ);
+	if (sb->idle < cf->main.workers.min_spare && notify_fd >= 0)
+		(void)write(notify_fd, "", 1);
+	return true;
+}
+
+void
+worker_main(struct config *config, int slot, int nfd)
+{
+	static struct conn c;
+	unsigned long long served = 0;
+	int ep;
+
+	cf = config;
+	notify_fd = nfd;
+	sb_attach(slot);
+	setup_signals();
+	drop_privileges();
+	ep = listen_epoll();
+	clock_update();
+	while (!worker_quit) {
+		if (!accept_one(ep, &c))
+			continue;
+		clock_update();
+		peer_text(&c);
+		c.id = __atomic_add_fetch(&sb->connection_seq, 1, __ATOMIC_RELAXED);
+		c.vh = choose_vhosts(&c);
+		sb_set_client(c.peer_text);
+		http_serve(&c);
+		close(c.fd);
+		if (cf->main.workers.max_requests > 0 &&
+		    ++served >= (unsigned long long)cf->main.workers.max_requests)
+			break;
+	}
+	sb_state(SB_CLOSING);
+	exit(0);
+}

@@ -1,0 +1,156 @@
+/*
+ * Scoreboard bookkeeping.  The idle counter is only a hint for workers
+ * deciding whether to wake the master early; the master's decisions come
+ * from scanning the slots.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "scoreboard.h"
+#include "shm.h"
+
+struct scoreboard *sb;
+struct sb_slot *sb_me;
+
+static const char *state_names[SB_NSTATES] = {
+	"free", "starting", "idle", "reading", "writing", "keepalive", "closing"
+};
+
+const char *
+sb_state_name(int state)
+{
+	return state >= 0 && state < SB_NSTATES ? state_names[state] : "?";
+}
+
+int
+sb_init(void)
+{
+	sb = shm_zone("scoreboard", sizeof(*sb), UINT32_MAX, NULL);
+	return sb != NULL ? 0 : -1;
+}
+
+int
+sb_claim(pid_t pid, uint32_t gen)
+{
+	uint32_t i;
+	struct sb_slot *s;
+
+	for (i = 0; i < SB_SLOTS; i++) {
+		s = &sb->slots[i];
+		if (s->pid != 0)
+			continue;
+		memset(s, 0, sizeof(*s));
+		s->pid = pid;
+		s->gen = gen;
+		s->state = SB_STARTING;
+		clock_update();
+		s->started = s->since = now.msec;
+		if (i >= sb->high)
+			sb->high = i + 1;
+		sb->started_workers++;
+		return (int)i;
+	}
+	return -1;
+}
+
+/* The master reaped this slot's worker: keep its totals, free the slot. */
+void
+sb_release(int slot)
+{
+	struct sb_slot *s = &sb->slots[slot];
+
+	sb->retired_connections += s->connections;
+	sb->retired_requests += s->requests;
+	sb->retired_bytes += s->bytes;
+	if (s->state == SB_IDLE)
+		__atomic_sub_fetch(&sb->idle, 1, __ATOMIC_RELAXED);
+	memset(s, 0, sizeof(*s));
+	while (sb->high > 0 && sb->slots[sb->high - 1].pid == 0)
+		sb->high--;
+}
+
+int
+sb_slot_of(pid_t pid)
+{
+	uint32_t i;
+
+	for (i = 0; i < sb->high; i++)
+		if (sb->slots[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+/* Workers in state (or in any state when state < 0) of generation gen
+ * (any when gen < 0). */
+int
+sb_count(int state, int64_t gen)
+{
+	uint32_t i;
+	int n = 0;
+
+	for (i = 0; i < sb->high; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s->pid == 0 || (gen >= 0 && s->gen != (uint32_t)gen))
+			continue;
+		if (state < 0 || s->state == state)
+			n++;
+	}
+	return n;
+}
+
+void
+sb_attach(int slot)
+{
+	sb_me = &sb->slots[slot];
+}
+
+void
+sb_state(int state)
+{
+	int old = sb_me->state;
+
+	if (old == state)
+		return;
+	if (old == SB_IDLE)
+		__atomic_sub_fetch(&sb->idle, 1, __ATOMIC_RELAXED);
+	else if (state == SB_IDLE)
+		__atomic_add_fetch(&sb->idle, 1, __ATOMIC_RELAXED);
+	sb_me->state = (uint8_t)state;
+	sb_me->since = now.msec;
+}
+
+void
+sb_set_client(const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n >= sizeof(sb_me->client))
+		n = sizeof(sb_me->client) - 1;
+	memcpy(sb_me->client, text, n);
+	sb_me->client[n] = '\0';
+	sb_me->connections++;
+}
+
+void
+sb_set_request(const char *line, size_t n)
+{
+	if (n >= sizeof(sb_me->request))
+		n = sizeof(sb_me->request) - 1;
+	memcpy(sb_me->request, line, n);
+	sb_me->request[n] = '\0';
+}
+
+void
+sb_count_request(void)
+{
+	sb_me->requests++;
+}
+
+void
+sb_count_bytes(uint64_t n)
+{
+	sb_me->bytes += n;
+}
