@@ -1,0 +1,2 @@
+# Integration tests: each t/NAME.py starts the real daemon and prints TAP.
+INTEGRATION_TESTS += t/smoke.py

@@ -1,0 +1,2 @@
+# Integration tests of the process model, the command line, signals,
+# configuration loading and logs.
