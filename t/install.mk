@@ -1,0 +1,1 @@
+# Tests of make install, the init script and the installed layout.
