@@ -231,6 +231,10 @@ struct workers_conf {
 struct main_conf {
 	char			*user;
 	char			*group;
+	uid_t			 uid;		/* resolved when started as root */
+	gid_t			 gid;
+	gid_t			*groups;	/* supplementary groups of user */
+	int			 ngroups;
 	char			*pid;
 	int			 log_level;
 	struct workers_conf	 workers;

@@ -262,19 +262,38 @@ check_scope_refs(struct cfload *ld, struct server *srv, struct scope *sc,
 		check_named(ld, srv, sc->error_pages.v[i].uri, file, line);
 }
 
+/* Resolve the worker user now, in the master: workers then switch with
+ * plain system calls and never load the name service modules. */
 static void
 check_user(struct cfload *ld)
 {
 	struct main_conf *m = &ld->cf->main;
+	struct passwd *pw;
+	struct group *gr;
+	int n = 0;
 
 	if (geteuid() != 0)
 		return;
-	if (getpwnam(m->user) == NULL)
+	if ((pw = getpwnam(m->user)) == NULL) {
 		error_at(ld, NULL, 0, "getpwnam(\"%s\") failed: no such user "
 		    "(set \"user\")", m->user);
-	if (m->group != NULL && getgrnam(m->group) == NULL)
-		error_at(ld, NULL, 0, "getgrnam(\"%s\") failed: no such group "
-		    "(set \"user\")", m->group);
+		return;
+	}
+	m->uid = pw->pw_uid;
+	m->gid = pw->pw_gid;
+	if (m->group != NULL) {
+		if ((gr = getgrnam(m->group)) == NULL) {
+			error_at(ld, NULL, 0, "getgrnam(\"%s\") failed: no such group "
+			    "(set \"user\")", m->group);
+			return;
+		}
+		m->gid = gr->gr_gid;
+	}
+	getgrouplist(pw->pw_name, m->gid, NULL, &n);
+	m->groups = pool_alloc(&ld->cf->pool, sizeof(gid_t) * (size_t)(n + 1));
+	m->ngroups = n + 1;
+	if (getgrouplist(pw->pw_name, m->gid, m->groups, &m->ngroups) < 0)
+		m->ngroups = 0;
 }
 
 int

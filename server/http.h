@@ -120,7 +120,7 @@ struct request {
 	bool			 no_extra_headers;	/* skip add_header/expires */
 	enum body_kind		 body;
 	struct str		 mem;
-	int			 fd;
+	int			 fd;		/* owned by the fdcache */
 	long long		 file_off;
 	long long		 file_len;
 	struct range		*ranges;

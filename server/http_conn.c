@@ -40,14 +40,24 @@ wait_fd(int fd, short events, long long timeout, bool idle)
 	return worker_poll(&pfd, 1, timeout, idle);
 }
 
-/* Read more input.  >0 bytes, 0 EOF, -1 error, -2 timeout, -3 quit. */
+/* Read more input.  >0 bytes, 0 EOF, -1 error, -2 timeout, -3 quit.
+ * wait_first skips a read that would only say EAGAIN: a keep-alive client
+ * sends its next request only after reading our last response. */
 static ssize_t
-fill(struct conn *c, long long timeout, bool idle)
+fill(struct conn *c, long long timeout, bool idle, bool wait_first)
 {
 	ssize_t n;
 	int w;
 
 	for (;;) {
+		if (wait_first) {
+			w = wait_fd(c->fd, POLLIN, timeout, idle);
+			if (w == 0)
+				return -2;
+			if (w < 0)
+				return -3;
+			wait_first = false;
+		}
 		n = read(c->fd, c->in + c->in_end, c->in_cap - c->in_end);
 		if (n > 0) {
 			c->in_end += (size_t)n;
@@ -59,11 +69,7 @@ fill(struct conn *c, long long timeout, bool idle)
 			continue;
 		if (errno != EAGAIN)
 			return -1;
-		w = wait_fd(c->fd, POLLIN, timeout, idle);
-		if (w == 0)
-			return -2;
-		if (w < 0)
-			return -3;
+		wait_first = true;
 	}
 }
 
@@ -114,7 +120,8 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 			scan = 0;
 		}
 		sb_state(idle && c->requests > 0 ? SB_KEEPALIVE : SB_READ);
-		n = fill(c, idle ? idle_timeout : header_timeout, idle);
+		n = fill(c, idle ? idle_timeout : header_timeout, idle,
+		    idle && c->requests > 0);
 		if (n > 0) {
 			if (idle)
 				r->start_msec = now.msec;
@@ -188,7 +195,7 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
     long long *sent)
 {
 	long long timeout = r->sc->send_timeout;
-	char chunk[16384];
+	static char chunk[16384];	/* static: keeps the stack small */
 	ssize_t n;
 	off_t o = off;
 
@@ -317,7 +324,7 @@ discard_body(struct conn *c, struct request *r)
 		if (r->body_received > DISCARD_MAX)
 			return -1;
 		compact(c);
-		got = fill(c, timeout, false);
+		got = fill(c, timeout, false, false);
 		if (got <= 0)
 			return -1;
 	}
@@ -359,14 +366,6 @@ request_init(struct request *r, struct conn *c, struct pool *pool)
 	r->last_modified = -1;
 	r->fd = -1;
 	r->status = 0;
-}
-
-static void
-request_done(struct request *r)
-{
-	if (r->fd >= 0)
-		close(r->fd);
-	r->fd = -1;
 }
 
 /* Settings that apply before a server is chosen come from the default
@@ -461,7 +460,6 @@ http_serve(struct conn *c)
 			break;
 		}
 		if (!serve_one(c, &r, rc)) {
-			request_done(&r);
 			pool_reset(&pool);
 			break;
 		}
@@ -471,7 +469,6 @@ http_serve(struct conn *c)
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			nodelay = true;
 		}
-		request_done(&r);
 		pool_reset(&pool);
 	}
 }

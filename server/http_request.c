@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "http.h"
 #include "log.h"
@@ -49,8 +48,6 @@ req_log(struct request *r, int level, int err, const char *fmt, ...)
 static void
 reset_response(struct request *r)
 {
-	if (r->fd >= 0)
-		close(r->fd);
 	r->fd = -1;
 	r->nout = 0;
 	r->body = BODY_NONE;
@@ -243,10 +240,7 @@ request_finalize(struct request *r, int status)
 	}
 	if (status >= 300 && status != 304 && error_page(r, status))
 		return;
-	if (r->fd >= 0) {
-		close(r->fd);
-		r->fd = -1;
-	}
+	r->fd = -1;
 	r->nranges = 0;
 	r->etag[0] = '\0';
 	r->last_modified = -1;

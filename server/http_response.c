@@ -195,35 +195,58 @@ add_configured(struct request *r, struct buf *b)
 	}
 }
 
+/* Formatting a date costs more than the rest of a head, and a busy site
+ * serves the same few files: remember the last one. */
+static const char *
+last_modified_text(time_t t)
+{
+	static time_t cached = -1;
+	static char text[40];
+
+	if (t != cached) {
+		http_date_format(text, sizeof(text), t);
+		cached = t;
+	}
+	return text;
+}
+
+static void
+add_header_line(struct buf *b, const char *name, const char *value)
+{
+	buf_adds(b, name);
+	buf_adds(b, value);
+	buf_adds(b, "\r\n");
+}
+
 /* Serialise the status line and headers of r into b. */
 void
 http_build_head(struct request *r, struct buf *b)
 {
 	const char *reason = http_reason(r->status);
-	char date[40];
 	size_t i;
 
 	clock_update();
-	if (reason != NULL)
-		buf_printf(b, "HTTP/1.1 %d %s\r\n", r->status, reason);
-	else
-		buf_printf(b, "HTTP/1.1 %d \r\n", r->status);
-	buf_printf(b, "Server: %s\r\nDate: %s\r\n", server_token(r), now.http_date);
+	buf_adds(b, "HTTP/1.1 ");
+	buf_add_dec(b, r->status);
+	buf_addc(b, ' ');
+	buf_adds(b, reason != NULL ? reason : "");
+	buf_adds(b, "\r\n");
+	add_header_line(b, "Server: ", server_token(r));
+	add_header_line(b, "Date: ", now.http_date);
 	if (r->content_type != NULL)
-		buf_printf(b, "Content-Type: %s\r\n", r->content_type);
+		add_header_line(b, "Content-Type: ", r->content_type);
 	if (r->out_length >= 0 && r->status != 304 && r->status != 204) {
 		buf_adds(b, "Content-Length: ");
 		buf_add_dec(b, r->out_length);
 		buf_adds(b, "\r\n");
 	}
-	if (r->last_modified >= 0) {
-		http_date_format(date, sizeof(date), r->last_modified);
-		buf_printf(b, "Last-Modified: %s\r\n", date);
-	}
+	if (r->last_modified >= 0)
+		add_header_line(b, "Last-Modified: ",
+		    last_modified_text(r->last_modified));
 	buf_adds(b, r->keepalive ? "Connection: keep-alive\r\n" :
 	    "Connection: close\r\n");
 	if (r->etag[0] != '\0')
-		buf_printf(b, "ETag: %s\r\n", r->etag);
+		add_header_line(b, "ETag: ", r->etag);
 	for (i = 0; i < r->nout; i++) {
 		buf_adds(b, r->out[i].name);
 		buf_adds(b, ": ");

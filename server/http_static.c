@@ -7,13 +7,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdcache.h"
 #include "http.h"
 #include "log.h"
 #include "mime.h"
@@ -179,24 +179,45 @@ ranges(struct request *r, long long size)
 	return 0;
 }
 
+/* nginx's ETag: "mtime-size" in hex, written without printf. */
+static void
+etag_format(char *out, const struct stat *st)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned long long v[2] = { (unsigned long long)st->st_mtime,
+	    (unsigned long long)st->st_size };
+	char tmp[16];
+	int i, k, n = 0;
+
+	out[n++] = '"';
+	for (i = 0; i < 2; i++) {
+		k = 0;
+		do {
+			tmp[k++] = hex[v[i] & 15];
+			v[i] >>= 4;
+		} while (v[i] != 0);
+		while (k > 0)
+			out[n++] = tmp[--k];
+		out[n++] = i == 0 ? '-' : '"';
+	}
+	out[n] = '\0';
+}
+
 static int
 serve_file(struct request *r, const char *path, int fd, const struct stat *st)
 {
 	const char *type;
 	int rc;
 
-	if (r->method == M_POST) {
-		close(fd);
+	if (r->method == M_POST)
 		return 405;
-	}
 	r->fd = fd;
 	r->filename = path;
 	r->status = 200;
 	type = mime_lookup(worker_config()->mime, path, strlen(path));
 	r->content_type = type ? type : r->sc->default_type;
 	r->last_modified = st->st_mtime;
-	snprintf(r->etag, sizeof(r->etag), "\"%llx-%llx\"",
-	    (unsigned long long)st->st_mtime, (unsigned long long)st->st_size);
+	etag_format(r->etag, st);
 	r->body = BODY_FILE;
 	r->file_off = 0;
 	r->file_len = st->st_size;
@@ -273,24 +294,15 @@ serve_uri(struct request *r)
 	r->filename = path;
 	if (r->uri.n > 0 && r->uri.p[r->uri.n - 1] == '/')
 		return directory(r, path);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
+	fd = fdcache_open(path, &st);
+	if (fd >= 0)
+		return serve_file(r, path, fd, &st);
+	if (errno != 0)
 		return open_error(r, path, errno);
-	if (fstat(fd, &st) != 0) {
-		req_log(r, LV_CRIT, errno, "fstat() \"%s\" failed", path);
-		close(fd);
-		return 500;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (S_ISDIR(st.st_mode))
 		return add_slash(r);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		req_log(r, LV_ERROR, 0, "\"%s\" is not a regular file", path);
-		return 404;
-	}
-	return serve_file(r, path, fd, &st);
+	req_log(r, LV_ERROR, 0, "\"%s\" is not a regular file", path);
+	return 404;
 }
 
 static int

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,6 +21,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "fdcache.h"
 #include "http.h"
 #include "log.h"
 #include "scoreboard.h"
@@ -32,6 +32,7 @@ static volatile sig_atomic_t worker_term, worker_reopen;
 static struct config *cf;
 static sigset_t waitmask;
 static int notify_fd = -1;
+static bool cached_files;	/* the fdcache may hold descriptors */
 
 struct config *
 worker_config(void)
@@ -85,25 +86,13 @@ setup_signals(void)
 static void
 drop_privileges(void)
 {
-	struct passwd *pw;
-	struct group *gr;
-	gid_t gid;
+	const struct main_conf *m = &cf->main;
 
 	if (geteuid() != 0)
 		return;
-	pw = getpwnam(cf->main.user);
-	if (pw == NULL)
-		fatal("getpwnam(\"%s\") failed", cf->main.user);
-	gid = pw->pw_gid;
-	if (cf->main.group != NULL) {
-		if ((gr = getgrnam(cf->main.group)) == NULL)
-			fatal("getgrnam(\"%s\") failed", cf->main.group);
-		gid = gr->gr_gid;
-	}
-	if (setgid(gid) != 0 || initgroups(pw->pw_name, gid) != 0 ||
-	    setuid(pw->pw_uid) != 0)
-		fatal("cannot switch to user \"%s\": %s", cf->main.user,
-		    strerror(errno));
+	if (setgroups((size_t)m->ngroups, m->groups) != 0 || setgid(m->gid) != 0 ||
+	    setuid(m->uid) != 0)
+		fatal("cannot switch to user \"%s\": %s", m->user, strerror(errno));
 	/* setuid clears the parent-death signal; set it again. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
@@ -231,10 +220,14 @@ accept_one(int ep, struct conn *c)
 	socklen_t len;
 
 	sb_state(SB_IDLE);
-	rc = epoll_pwait(ep, &ev, 1, -1, &waitmask);
+	rc = epoll_pwait(ep, &ev, 1, cached_files ? FDCACHE_CHECK_MS : -1, &waitmask);
 	after_wait();
+	clock_update();
+	if (rc == 0)
+		cached_files = fdcache_expire();
 	if (rc <= 0 || worker_quit)
 		return false;
+	cached_files = true;
 	memset(c, 0, offsetof(struct conn, out));
 	c->ls = &cf->listeners[ev.data.u32];
 	len = sizeof(c->peer);
