@@ -46,6 +46,8 @@ const struct setting settings[] = {
 	{ "log_format", M, MAIN(formats), NULL, set_log_format, NULL, 0 },
 
 	/* connections */
+	{ "default_type", MSL, SCOPE(default_type), Q("application/octet-stream"),
+	    set_string, NULL, 0 },
 	{ "sendfile", MSL, SCOPE(sendfile), "true", set_bool, NULL, 0 },
 	{ "tcp_nodelay", MSL, SCOPE(tcp_nodelay), "true", set_bool, NULL, 0 },
 	{ "keepalive_timeout", MSL, SCOPE(keepalive_timeout), Q("65s"), set_msec, NULL, 0 },

@@ -443,6 +443,7 @@ master_run(struct config *cf, bool foreground)
 	ngens = 1;
 	log_foreground = foreground;
 	set_logging(cf);
+	conf_report_to_log(true);
 	setup_signals();
 	logmsg(LV_NOTICE, "%s/%s started, master process %d", PACKAGE_NAME,
 	    PACKAGE_VERSION, (int)getpid());
