@@ -53,8 +53,13 @@ version(bool details)
 	printf("portico version: %s/%s\n", PACKAGE_NAME, PACKAGE_VERSION);
 	if (!details)
 		return;
+#ifdef PORTICO_SANITIZERS
+	(void)len;
+	jv = "not in use (AddressSanitizer brings its own allocator)";
+#else
 	if (mallctl("version", &jv, &len, NULL, 0) != 0)
 		jv = "not in use";
+#endif
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
 	printf("configure arguments: %s\n", PORTICO_CONFIGURE_ARGS);
 	printf("built with %s, running with %s\n", OPENSSL_VERSION_TEXT,

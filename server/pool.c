@@ -90,7 +90,8 @@ pool_strndup(struct pool *p, const char *s, size_t n)
 {
 	char *d = pool_alloc(p, n + 1);
 
-	memcpy(d, s, n);
+	if (n > 0)
+		memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
 }

@@ -140,8 +140,12 @@ class Portico:
         return p.returncode, p.stdout, p.stderr
 
     def start(self, wait=True):
-        self.proc = subprocess.Popen([PORTICO, '-f', '-c', self.conf_path] + self.args,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # stderr goes to a file: in the foreground portico copies every log
+        # line there, and a pipe nobody reads would fill up and block it.
+        self.stderr_path = os.path.join(self.dir, 'stderr.log')
+        with open(self.stderr_path, 'ab') as err:
+            self.proc = subprocess.Popen([PORTICO, '-f', '-c', self.conf_path] + self.args,
+                                         stdout=subprocess.DEVNULL, stderr=err)
         if wait and not wait_port(self.port):
             ok(False, 'portico started and listens on %d' % self.port)
             diag(self.stderr())
@@ -161,9 +165,12 @@ class Portico:
         return [int(x) for x in out.split()]
 
     def stderr(self):
-        if self.proc and self.proc.poll() is not None and self.proc.stderr:
-            return self.proc.stderr.read().decode(errors='replace')
-        return ''
+        """What the daemon wrote to stderr so far."""
+        try:
+            with open(self.stderr_path, errors='replace') as f:
+                return f.read()
+        except (OSError, AttributeError):
+            return ''
 
     def error_log(self):
         try:
@@ -190,14 +197,17 @@ class Portico:
                 self.proc.kill()
                 self.proc.wait()
                 ok(False, 'portico stopped within 15s of SIGTERM')
-        if self.proc.stderr:
-            self.proc.stderr.close()
         self.proc = None
         if check_log:
             bad = [l for l in self.error_log().splitlines()
                    if re.search(r'\[(alert|crit|emerg)\]', l)]
             if not ok(not bad, 'no [alert], [crit] or [emerg] in the error log'):
                 diag('\n'.join(bad[:20]))
+        # Built with --enable-sanitizers, reports land on stderr.
+        san = [l for l in self.stderr().splitlines()
+               if re.search(r'AddressSanitizer|LeakSanitizer|runtime error:', l)]
+        if not ok(not san, 'no sanitizer reports'):
+            diag('\n'.join(san[:20]))
 
     def __enter__(self):
         if self.autostart:
