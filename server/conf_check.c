@@ -200,8 +200,8 @@ open_log(struct cfload *ld, struct log_file *lf)
 	if (lf == NULL || lf->fd >= 0)
 		return 0;
 	if (log_file_open(lf) != 0) {
-		error_at(ld, NULL, 0, "open() \"%s\" failed (%d: %s)", lf->path,
-		    errno, strerror(errno));
+		error_at(ld, lf->src, lf->line,
+		    "open() \"%s\" failed (%d: %s)", lf->path, errno, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -324,8 +324,10 @@ conf_check(struct cfload *ld)
 		}
 	}
 	cf->mime = mime_load(&cf->pool, cf->main.types_file, err, sizeof(err));
-	if (cf->mime == NULL)
-		error_at(ld, NULL, 0, "%s (types_file)", err);
+	if (cf->mime == NULL) {
+		i = (size_t)(setting_find("types_file") - settings);
+		error_at(ld, ld->seen[i].file, ld->seen[i].line, "types_file: %s", err);
+	}
 	return ld->errors ? -1 : 0;
 }
 

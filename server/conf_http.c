@@ -28,7 +28,7 @@ compile(struct cfload *ld, const config_setting_t *v, const char *s)
 
 /* Every setting naming the same path shares one descriptor. */
 static struct log_file *
-log_file_get(struct cfload *ld, const char *path)
+log_file_get(struct cfload *ld, const config_setting_t *v, const char *path)
 {
 	struct log_file *lf;
 	const char *p = strcmp(path, "stderr") == 0 ? NULL : cf_path(ld, path);
@@ -40,6 +40,8 @@ log_file_get(struct cfload *ld, const char *path)
 	lf = pool_zalloc(ld->pool, sizeof(*lf));
 	lf->path = p ? pool_strdup(ld->pool, p) : NULL;
 	lf->fd = -1;
+	lf->src = ld->file;
+	lf->line = cf_line(v);
 	lf->next = ld->cf->logs;
 	ld->cf->logs = lf;
 	return lf;
@@ -57,7 +59,7 @@ set_error_log(SET_ARGS)
 		    "(the level is the separate log_level setting)", s);
 		return -1;
 	}
-	*(struct log_file **)field = log_file_get(ld, s);
+	*(struct log_file **)field = log_file_get(ld, v, s);
 	return 0;
 }
 
@@ -100,7 +102,7 @@ set_access_log(SET_ARGS)
 			cf_error(ld, v, "access_log must name a path or \"off\"");
 			return -1;
 		}
-		a->file = log_file_get(ld, copy);
+		a->file = log_file_get(ld, v, copy);
 		a->format_name = sp ? sp : "combined";
 		a->line = cf_line(v);
 		a->src = ld->file;

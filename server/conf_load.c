@@ -56,7 +56,7 @@ vreport_at(struct cfload *ld, int level, const config_setting_t *s,
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n >= 0 && (size_t)n < sizeof(msg) && s != NULL)
+	if (n >= 0 && (size_t)n < sizeof(msg) && s != NULL && ld->file != NULL)
 		snprintf(msg + n, sizeof(msg) - (size_t)n, " in %s:%d", ld->file,
 		    cf_line(s));
 	conf_report(level, msg);
@@ -424,7 +424,7 @@ apply_defaults(struct cfload *ld)
 	if (config_read_string(&doc, b.p) != CONFIG_TRUE)
 		fatal("built-in defaults: %s at line %d", config_error_text(&doc),
 		    config_error_line(&doc));
-	ld->file = "(defaults)";
+	ld->file = NULL;	/* defaults name no file in messages */
 	if (cf_group(ld, &lv, config_root_setting(&doc)) != 0)
 		fatal("built-in defaults do not parse");
 	ld->file = NULL;

@@ -291,19 +291,20 @@ send_response(struct conn *c, struct request *r)
 }
 
 /* Read and drop a request body nobody consumed, so the connection can
- * carry the next request.  -1 when the connection must close instead. */
+ * carry the next request (nginx does the same, 100 Continue included).
+ * -1 when the connection must close instead. */
 static int
 discard_body(struct conn *c, struct request *r)
 {
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	size_t avail, used;
 	long n;
 	ssize_t got;
-	long long timeout = r->sc ? r->sc->client_body_timeout : 60000;
+	long long timeout = r->sc ? r->sc->client_body_timeout : 60000, sent = 0;
 
-	if (r->body_done)
-		return 0;
-	if (r->expect_continue)
-		return -1;		/* the client waits for 100 we never sent */
+	if (r->expect_continue && c->in_start == c->in_end &&
+	    send_buf(c, cont, sizeof(cont) - 1, 0, timeout, &sent) != 0)
+		return -1;
 	for (;;) {
 		avail = c->in_end - c->in_start;
 		if (r->chunked) {
@@ -416,7 +417,8 @@ serve_one(struct conn *c, struct request *r, int rc)
 	if (r->sc->keepalive_timeout == 0 ||
 	    c->requests >= (unsigned)r->sc->keepalive_requests)
 		r->keepalive = false;
-	if (!r->body_done && rc == READ_OK && discard_body(c, r) != 0) {
+	if (!r->body_done && rc == READ_OK &&
+	    (r->status == 413 || discard_body(c, r) != 0)) {
 		r->keepalive = false;
 		linger = true;
 	}

@@ -18,7 +18,7 @@
 int log_level = LV_NOTICE;
 int log_foreground;
 
-static struct log_file log_stderr = { NULL, NULL, 2 };
+static struct log_file log_stderr = { NULL, NULL, 2, NULL, 0 };
 static struct log_file *main_log = &log_stderr;
 
 static const char *level_names[] = {

@@ -19,6 +19,8 @@ struct log_file {
 	struct log_file	*next;
 	char		*path;		/* NULL for stderr */
 	int		 fd;
+	const char	*src;		/* where it was first named, for errors */
+	int		 line;
 };
 
 struct log_ctx {
