@@ -109,6 +109,16 @@ struct ret {
 	struct tmpl	*text;		/* URL for redirects, else body; may be NULL */
 };
 
+/* proxy_next_upstream conditions */
+#define NEXT_ERROR		0x01
+#define NEXT_TIMEOUT		0x02
+#define NEXT_HTTP_500		0x04
+#define NEXT_HTTP_502		0x08
+#define NEXT_HTTP_503		0x10
+#define NEXT_HTTP_504		0x20
+#define NEXT_HTTP_404		0x40
+#define NEXT_NON_IDEMPOTENT	0x80
+
 /* Settings inherited main -> server -> location. */
 struct scope {
 	uint64_t		 set[SETTINGS_MAX / 64];
@@ -132,7 +142,87 @@ struct scope {
 	struct header_set	 headers;	/* add_header and add_header_always */
 	struct expires		 expires;
 	struct access_list	 access;
+	struct header_set	 proxy_headers;
+	long long		 proxy_connect_timeout;
+	long long		 proxy_read_timeout;
+	long long		 proxy_send_timeout;
+	int			 proxy_next_upstream;	/* NEXT_* */
+	int			 proxy_buffering;
+	int			 proxy_http_version;	/* 10 or 11 */
+	long long		 proxy_buffer_size;
 };
+
+enum lb_method {
+	LB_ROUND_ROBIN, LB_LEAST_CONN, LB_IP_HASH, LB_HASH, LB_HASH_CONSISTENT
+};
+
+struct peer_state;
+struct upstream_state;
+
+/* One address of one server of an upstream ("host:port" may resolve to
+ * several). */
+struct peer {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	const char		*name;		/* as written: "app1.local:8000" */
+	const char		*addr;		/* "127.0.0.1:8000", $upstream_addr */
+	int			 weight;
+	int			 max_fails;
+	long long		 fail_timeout;	/* ms */
+	bool			 backup;
+	bool			 down;
+	struct upstream		*up;
+	struct peer_state	*st;		/* in shared memory */
+	int			 index;		/* of st in the shared peer table */
+};
+
+struct health_check {
+	bool		 enabled;
+	const char	*uri;
+	long long	 interval;	/* ms */
+	long long	 timeout;
+	int		 fails;
+	int		 passes;
+	int		 status_lo;
+	int		 status_hi;
+};
+
+struct ring_point {
+	uint32_t	 hash;
+	struct peer	*peer;
+};
+
+struct upstream {
+	const char		*name;
+	enum lb_method		 method;
+	struct tmpl		*hash_key;
+	struct peer		*peers;		/* primaries first, then backups */
+	size_t			 npeers;
+	size_t			 nprimary;
+	long long		 keepalive;	/* idle connections kept per worker */
+	struct health_check	 hc;
+	struct ring_point	*ring;		/* hash ... consistent */
+	size_t			 nring;
+	bool			 implicit;	/* made for a proxy_pass host:port */
+	struct upstream_state	*st;		/* in shared memory */
+	const char		*file;
+	int			 line;
+	struct dump		*dump;
+};
+
+/* proxy_pass "http://host:port/uri" or "http://UPSTREAM/uri". */
+struct proxy_pass {
+	const char	*text;
+	const char	*host;		/* host or upstream name, as written */
+	int		 port;		/* 0: not written */
+	const char	*uri;		/* NULL: pass the request URI unchanged */
+	size_t		 urilen;
+	const char	*proxy_host;	/* $proxy_host */
+	struct upstream	*up;
+	int		 line;
+};
+
+enum status_format { STATUS_NONE, STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS };
 
 enum match_kind {
 	MATCH_PREFIX,		/* /path/ */
@@ -151,6 +241,8 @@ struct location {
 	const char	*match_text;	/* as written, for logs and -T */
 	struct tmpl	*alias;
 	struct ret	*ret;
+	struct proxy_pass *proxy;
+	enum status_format status;
 	struct scope	 sc;
 	struct server	*srv;
 	const char	*file;
@@ -264,6 +356,8 @@ struct config {
 	struct dump		 dump;		/* main-level settings as written */
 	struct server		**servers;
 	size_t			  nservers;
+	struct upstream		**upstreams;
+	size_t			  nupstreams;
 	struct vhosts		**vhosts;
 	size_t			  nvhosts;
 	struct listener		*listeners;

@@ -249,12 +249,6 @@ set_server_name(SET_ARGS)
 	return 0;
 }
 
-int
-set_alias(SET_ARGS)
-{
-	return set_path_tmpl(ld, lv, v, &lv->loc->alias);
-}
-
 /* match = "/p", "= /p", "^~ /p", "~ re", "~* re", "@name" */
 int
 set_match(SET_ARGS)
@@ -329,7 +323,7 @@ location_block(struct cfload *ld, struct server *srv, const config_setting_t *g)
 	loc->file = ld->file;
 	loc->line = cf_line(g);
 	loc->dump = pool_zalloc(ld->pool, sizeof(*loc->dump));
-	lv = (struct level){ CTX_LOCATION, &loc->sc, srv, loc, loc->dump };
+	lv = (struct level){ CTX_LOCATION, &loc->sc, srv, loc, loc->dump, NULL };
 	rc = cf_group(ld, &lv, g);
 	if (rc == 0 && loc->pattern == NULL) {
 		cf_error(ld, g, "location without \"match\"");
@@ -390,7 +384,7 @@ server_block(struct cfload *ld, const config_setting_t *g)
 	srv->line = cf_line(g);
 	srv->first_name = "";
 	srv->dump = pool_zalloc(ld->pool, sizeof(*srv->dump));
-	lv = (struct level){ CTX_SERVER, &srv->sc, srv, NULL, srv->dump };
+	lv = (struct level){ CTX_SERVER, &srv->sc, srv, NULL, srv->dump, NULL };
 	if (cf_group(ld, &lv, g) != 0)
 		return -1;
 	if (srv->nlistens == 0) {

@@ -28,8 +28,8 @@ static const char *fmt_main =
     "$body_bytes_sent \"$http_referer\" \"$http_user_agent\" "
     "\"$http_x_forwarded_for\"";
 
-static void
-error_at(struct cfload *ld, const char *file, int line, const char *fmt, ...)
+void
+conf_error_at(struct cfload *ld, const char *file, int line, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -94,13 +94,13 @@ add_to_vhosts(struct cfload *ld, struct server *srv, const struct listen_addr *l
 
 	for (i = 0; i < vh->nservers; i++)
 		if (vh->servers[i] == srv) {
-			error_at(ld, srv->file, la->line, "duplicate listen \"%s\"",
+			conf_error_at(ld, srv->file, la->line, "duplicate listen \"%s\"",
 			    la->text);
 			return;
 		}
 	if (la->default_server) {
 		if (vh->def != NULL) {
-			error_at(ld, srv->file, la->line, "a duplicate default server "
+			conf_error_at(ld, srv->file, la->line, "a duplicate default server "
 			    "for \"%s\", the first is in %s:%d", la->text,
 			    vh->def->file, vh->def->line);
 			return;
@@ -200,7 +200,7 @@ open_log(struct cfload *ld, struct log_file *lf)
 	if (lf == NULL || lf->fd >= 0)
 		return 0;
 	if (log_file_open(lf) != 0) {
-		error_at(ld, lf->src, lf->line,
+		conf_error_at(ld, lf->src, lf->line,
 		    "open() \"%s\" failed (%d: %s)", lf->path, errno, strerror(errno));
 		return -1;
 	}
@@ -219,7 +219,7 @@ check_scope_logs(struct cfload *ld, struct scope *sc)
 		if (a->format == NULL) {
 			a->format = find_format(ld->cf, a->format_name);
 			if (a->format == NULL) {
-				error_at(ld, a->src, a->line, "unknown log format \"%s\"",
+				conf_error_at(ld, a->src, a->line, "unknown log format \"%s\"",
 				    a->format_name);
 				continue;
 			}
@@ -247,7 +247,7 @@ check_named(struct cfload *ld, struct server *srv, const struct tmpl *t,
 	if (t == NULL || t->src[0] != '@')
 		return;
 	if (named_location(srv, t->src) == NULL)
-		error_at(ld, file, line, "unknown named location \"%s\"", t->src);
+		conf_error_at(ld, file, line, "unknown named location \"%s\"", t->src);
 }
 
 static void
@@ -275,7 +275,7 @@ check_user(struct cfload *ld)
 	if (geteuid() != 0)
 		return;
 	if ((pw = getpwnam(m->user)) == NULL) {
-		error_at(ld, NULL, 0, "getpwnam(\"%s\") failed: no such user "
+		conf_error_at(ld, NULL, 0, "getpwnam(\"%s\") failed: no such user "
 		    "(set \"user\")", m->user);
 		return;
 	}
@@ -283,7 +283,7 @@ check_user(struct cfload *ld)
 	m->gid = pw->pw_gid;
 	if (m->group != NULL) {
 		if ((gr = getgrnam(m->group)) == NULL) {
-			error_at(ld, NULL, 0, "getgrnam(\"%s\") failed: no such group "
+			conf_error_at(ld, NULL, 0, "getgrnam(\"%s\") failed: no such group "
 			    "(set \"user\")", m->group);
 			return;
 		}
@@ -311,6 +311,7 @@ conf_check(struct cfload *ld)
 			add_to_vhosts(ld, srv, &srv->listens[j]);
 	}
 	build_listeners(ld);
+	conf_check_upstreams(ld);
 	builtin_formats(ld);
 	check_scope_logs(ld, &cf->sc);
 	for (i = 0; i < cf->nservers; i++) {
@@ -326,7 +327,7 @@ conf_check(struct cfload *ld)
 	cf->mime = mime_load(&cf->pool, cf->main.types_file, err, sizeof(err));
 	if (cf->mime == NULL) {
 		i = (size_t)(setting_find("types_file") - settings);
-		error_at(ld, ld->seen[i].file, ld->seen[i].line, "types_file: %s", err);
+		conf_error_at(ld, ld->seen[i].file, ld->seen[i].line, "types_file: %s", err);
 	}
 	return ld->errors ? -1 : 0;
 }

@@ -62,6 +62,27 @@ dump_server(FILE *out, const struct server *srv, bool last)
 	fprintf(out, "  }%s\n", last ? "" : ",");
 }
 
+static void
+dump_upstreams(FILE *out, const struct config *cf)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < cf->nupstreams; i++) {
+		const struct upstream *u = cf->upstreams[i];
+		if (u->implicit)
+			continue;
+		if (!any)
+			fprintf(out, "upstreams = {\n");
+		any = true;
+		fprintf(out, "  %s = {\n    # %s:%d\n", u->name, u->file, u->line);
+		dump_entries(out, u->dump, 4);
+		fprintf(out, "  };\n");
+	}
+	if (any)
+		fprintf(out, "};\n");
+}
+
 void
 conf_dump(struct config *cf, FILE *out)
 {
@@ -79,6 +100,7 @@ conf_dump(struct config *cf, FILE *out)
 		else if (s->dflt != NULL)
 			fprintf(out, "%s = %s;\n", s->name, s->dflt);
 	}
+	dump_upstreams(out, cf);
 	if (cf->nservers == 0)
 		return;
 	fprintf(out, "servers = (\n");

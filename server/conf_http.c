@@ -314,9 +314,9 @@ valid_header_name(const char *s)
 
 /* A header group, added to the level's entries; add_header and
  * add_header_always share one name space per level. */
-static int
-set_headers(struct cfload *ld, const config_setting_t *v, struct header_set *hs,
-    bool always)
+int
+set_header_group(struct cfload *ld, const config_setting_t *v,
+    struct header_set *hs, bool always)
 {
 	int i, n;
 	size_t j;
@@ -363,13 +363,13 @@ set_headers(struct cfload *ld, const config_setting_t *v, struct header_set *hs,
 int
 set_add_header(SET_ARGS)
 {
-	return set_headers(ld, v, field, false);
+	return set_header_group(ld, v, field, false);
 }
 
 int
 set_add_header_always(SET_ARGS)
 {
-	return set_headers(ld, v, field, true);
+	return set_header_group(ld, v, field, true);
 }
 
 /*

@@ -20,9 +20,10 @@ struct level {
 	struct server	*srv;
 	struct location	*loc;
 	struct dump	*dump;
+	struct upstream	*up;
 };
 
-enum slot { SLOT_NONE, SLOT_SCOPE, SLOT_MAIN, SLOT_SERVER, SLOT_LOCATION };
+enum slot { SLOT_NONE, SLOT_SCOPE, SLOT_MAIN, SLOT_UPSTREAM };
 
 typedef int (*setter_fn)(struct cfload *, struct level *,
     const config_setting_t *, void *field);
@@ -44,11 +45,13 @@ struct setting {
 #define SET_NOMERGE	0x01	/* field merged by another entry */
 #define SET_STRUCTURE	0x02	/* servers, locations, include: not a value */
 #define SET_MULTIFILE	0x04	/* may appear at top level of several files */
+#define SET_NOINHERIT	0x08	/* not inherited by inner levels (nginx) */
 
 extern const struct setting settings[];
 extern const size_t nsettings;
 
 const struct setting	*setting_find(const char *name);
+const struct setting	*setting_lookup(const char *name, unsigned ctx);
 
 /* Where a file's settings came from, for cycle detection. */
 struct incl {
@@ -77,6 +80,10 @@ void	cf_warn(struct cfload *, const config_setting_t *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	cf_line(const config_setting_t *);
 void	conf_report(int level, const char *msg);
+void	conf_error_at(struct cfload *, const char *file, int line, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
+int	set_header_group(struct cfload *, const config_setting_t *,
+	    struct header_set *, bool always);
 bool	scope_isset(const struct scope *, const char *name);
 char	*cf_path(struct cfload *, const char *);
 int	cf_group(struct cfload *, struct level *, const config_setting_t *);
@@ -100,7 +107,7 @@ int	set_msec(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_size(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_string(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_path(struct cfload *, struct level *, const config_setting_t *, void *);
-int	set_path_tmpl(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_root(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_user(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_log_level(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_workers(struct cfload *, struct level *, const config_setting_t *, void *);
@@ -122,10 +129,20 @@ int	set_match(struct cfload *, struct level *, const config_setting_t *, void *)
 int	set_include(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_servers(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_locations(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_upstreams(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_upstream_servers(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_method(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_health_check(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_proxy_pass(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_proxy_set_header(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_next_upstream(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_http_version(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_status(struct cfload *, struct level *, const config_setting_t *, void *);
 
 void	merge_headers(struct pool *, void *, const void *, bool);
 
-/* Meaning checks after loading (conf_check.c). */
+/* Meaning checks after loading (conf_check.c, conf_upstream.c). */
 int	conf_check(struct cfload *);
+void	conf_check_upstreams(struct cfload *);
 
 #endif

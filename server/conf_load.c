@@ -243,8 +243,7 @@ field_of(struct cfload *ld, struct level *lv, const struct setting *s)
 	switch (s->slot) {
 	case SLOT_SCOPE:	return (char *)lv->sc + s->off;
 	case SLOT_MAIN:		return (char *)&ld->cf->main + s->off;
-	case SLOT_SERVER:	return (char *)lv->srv + s->off;
-	case SLOT_LOCATION:	return (char *)lv->loc + s->off;
+	case SLOT_UPSTREAM:	return (char *)lv->up + s->off;
 	default:		return NULL;
 	}
 }
@@ -253,17 +252,16 @@ static int
 apply(struct cfload *ld, struct level *lv, const config_setting_t *e)
 {
 	const char *name = config_setting_name(e);
-	const struct setting *s = setting_find(name);
+	const struct setting *s = setting_lookup(name, lv->ctx);
 	size_t idx;
 	int line = cf_line(e);
 
 	if (s == NULL) {
-		cf_error(ld, e, "unknown setting \"%s\"", name);
-		return -1;
-	}
-	if (!(s->ctx & lv->ctx)) {
-		cf_error(ld, e, "setting \"%s\" is not allowed %s", name,
-		    ctx_name(lv->ctx));
+		if (setting_find(name) == NULL)
+			cf_error(ld, e, "unknown setting \"%s\"", name);
+		else
+			cf_error(ld, e, "setting \"%s\" is not allowed %s", name,
+			    ctx_name(lv->ctx));
 		return -1;
 	}
 	idx = (size_t)(s - settings);
@@ -281,8 +279,8 @@ apply(struct cfload *ld, struct level *lv, const config_setting_t *e)
 	if (lv->sc != NULL)
 		lv->sc->set[idx / 64] |= 1ULL << (idx % 64);
 	if (lv->dump != NULL && !(s->flags & SET_STRUCTURE))
-		dump_add(ld, lv->dump, e, lv->ctx == CTX_MAIN ? 0 :
-		    lv->ctx == CTX_SERVER ? 4 : 8);
+		dump_add(ld, lv->dump, e, lv->ctx == CTX_LOCATION ? 8 :
+		    lv->ctx == CTX_MAIN ? 0 : 4);
 	return 0;
 }
 
@@ -336,7 +334,7 @@ load_file(struct cfload *ld, const char *path, const config_setting_t *from)
 	struct incl node, *p;
 	char real[PATH_MAX], *slash;
 	const char *saved_file = ld->file, *saved_dir = ld->dir;
-	struct level lv = { CTX_MAIN, &ld->cf->sc, NULL, NULL, &ld->cf->dump };
+	struct level lv = { CTX_MAIN, &ld->cf->sc, NULL, NULL, &ld->cf->dump, NULL };
 	int rc;
 
 	if (realpath(path, real) != NULL) {
@@ -384,11 +382,11 @@ set_include(struct cfload *ld, struct level *lv, const config_setting_t *v,
 		return -1;
 	for (i = 0; i < npats; i++) {
 		const char *pat = cf_path(ld, pats[i]);
-		grc = glob(pat, GLOB_ERR, NULL, &g);
+		grc = glob(pat, 0, NULL, &g);
 		if (grc == GLOB_NOMATCH)
 			continue;
 		if (grc != 0) {
-			cf_error(ld, v, "include \"%s\": cannot read its directory", pat);
+			cf_error(ld, v, "include \"%s\": glob() failed", pat);
 			rc = -1;
 			continue;
 		}
@@ -414,7 +412,7 @@ apply_defaults(struct cfload *ld)
 	config_t doc;
 	size_t i;
 	struct level lv = { CTX_MAIN | CTX_SERVER | CTX_LOCATION, &ld->cf->defaults,
-	    NULL, NULL, NULL };
+	    NULL, NULL, NULL, NULL };
 
 	for (i = 0; i < nsettings; i++)
 		if (settings[i].dflt != NULL)

@@ -15,12 +15,15 @@
 #define M	CTX_MAIN
 #define S	CTX_SERVER
 #define L	CTX_LOCATION
+#define U	CTX_UPSTREAM
 #define MSL	(M | S | L)
 
 #define SCOPE(f)	SLOT_SCOPE, offsetof(struct scope, f), \
 			sizeof(((struct scope *)0)->f)
 #define MAIN(f)		SLOT_MAIN, offsetof(struct main_conf, f), \
 			sizeof(((struct main_conf *)0)->f)
+#define UPSTREAM(f)	SLOT_UPSTREAM, offsetof(struct upstream, f), \
+			sizeof(((struct upstream *)0)->f)
 #define NONE		SLOT_NONE, 0, 0
 
 #define Q(s)		"\"" s "\""
@@ -29,6 +32,7 @@ const struct setting settings[] = {
 	/* structure */
 	{ "include", M, NONE, NULL, set_include, NULL, SET_STRUCTURE | SET_MULTIFILE },
 	{ "servers", M, NONE, NULL, set_servers, NULL, SET_STRUCTURE | SET_MULTIFILE },
+	{ "upstreams", M, NONE, NULL, set_upstreams, NULL, SET_STRUCTURE | SET_MULTIFILE },
 	{ "locations", S, NONE, NULL, set_locations, NULL, SET_STRUCTURE },
 	{ "match", L, NONE, NULL, set_match, NULL, SET_STRUCTURE },
 
@@ -66,10 +70,11 @@ const struct setting settings[] = {
 	/* servers and locations */
 	{ "listen", S, NONE, NULL, set_listen, NULL, 0 },
 	{ "server_name", S, NONE, NULL, set_server_name, NULL, 0 },
-	{ "root", S | L, SCOPE(root), Q(DATADIR "/portico/html"), set_path_tmpl, NULL, 0 },
+	{ "root", S | L, SCOPE(root), Q(DATADIR "/portico/html"), set_root, NULL, 0 },
 	{ "alias", L, NONE, NULL, set_alias, NULL, 0 },
 	{ "index", MSL, SCOPE(index), Q("index.html"), set_index, NULL, 0 },
-	{ "try_files", S | L, SCOPE(try_files), NULL, set_try_files, NULL, 0 },
+	{ "try_files", S | L, SCOPE(try_files), NULL, set_try_files, NULL,
+	    SET_NOINHERIT },
 	{ "autoindex", MSL, SCOPE(autoindex), "false", set_bool, NULL, 0 },
 	{ "error_page", MSL, SCOPE(error_pages), NULL, set_error_page, NULL, 0 },
 	{ "return", S | L, NONE, NULL, set_return, NULL, 0 },
@@ -78,6 +83,31 @@ const struct setting settings[] = {
 	    NULL, SET_NOMERGE },
 	{ "expires", MSL, SCOPE(expires), Q("off"), set_expires, NULL, 0 },
 	{ "access", MSL, SCOPE(access), NULL, set_access, NULL, 0 },
+	{ "status", L, NONE, NULL, set_status, NULL, 0 },
+
+	/* reverse proxy */
+	{ "proxy_pass", L, NONE, NULL, set_proxy_pass, NULL, 0 },
+	{ "proxy_set_header", MSL, SCOPE(proxy_headers), NULL, set_proxy_set_header,
+	    merge_headers, 0 },
+	{ "proxy_connect_timeout", MSL, SCOPE(proxy_connect_timeout), Q("60s"),
+	    set_msec, NULL, 0 },
+	{ "proxy_read_timeout", MSL, SCOPE(proxy_read_timeout), Q("60s"),
+	    set_msec, NULL, 0 },
+	{ "proxy_send_timeout", MSL, SCOPE(proxy_send_timeout), Q("60s"),
+	    set_msec, NULL, 0 },
+	{ "proxy_next_upstream", MSL, SCOPE(proxy_next_upstream), Q("error timeout"),
+	    set_next_upstream, NULL, 0 },
+	{ "proxy_buffering", MSL, SCOPE(proxy_buffering), "true", set_bool, NULL, 0 },
+	{ "proxy_http_version", MSL, SCOPE(proxy_http_version), Q("1.1"),
+	    set_http_version, NULL, 0 },
+	{ "proxy_buffer_size", MSL, SCOPE(proxy_buffer_size), Q("4k"), set_size,
+	    NULL, 0 },
+
+	/* inside an upstream */
+	{ "method", U, NONE, NULL, set_method, NULL, 0 },
+	{ "servers", U, NONE, NULL, set_upstream_servers, NULL, 0 },
+	{ "keepalive", U, UPSTREAM(keepalive), NULL, set_int, NULL, 0 },
+	{ "health_check", U, NONE, NULL, set_health_check, NULL, 0 },
 };
 
 const size_t nsettings = sizeof(settings) / sizeof(settings[0]);
@@ -85,10 +115,18 @@ const size_t nsettings = sizeof(settings) / sizeof(settings[0]);
 const struct setting *
 setting_find(const char *name)
 {
+	return setting_lookup(name, ~0u);
+}
+
+/* The entry for name allowed in ctx ("servers" means one thing at the
+ * main level and another in an upstream). */
+const struct setting *
+setting_lookup(const char *name, unsigned ctx)
+{
 	size_t i;
 
 	for (i = 0; i < nsettings; i++)
-		if (strcmp(settings[i].name, name) == 0)
+		if ((settings[i].ctx & ctx) && strcmp(settings[i].name, name) == 0)
 			return &settings[i];
 	return NULL;
 }
@@ -114,7 +152,7 @@ scope_merge(struct pool *pool, struct scope *child, const struct scope *parent)
 
 	for (i = 0; i < nsettings; i++) {
 		s = &settings[i];
-		if (s->slot != SLOT_SCOPE || (s->flags & SET_NOMERGE))
+		if (s->slot != SLOT_SCOPE || (s->flags & (SET_NOMERGE | SET_NOINHERIT)))
 			continue;
 		set = (child->set[i / 64] >> (i % 64)) & 1;
 		if (s->merge != NULL) {

@@ -177,10 +177,12 @@ set_path(SET_ARGS)
 	return 0;
 }
 
-/* root: a directory, relative to the file that names it, possibly with
- * variables. */
-int
-set_path_tmpl(SET_ARGS)
+/* root and alias: a directory, relative to the file that names it,
+ * possibly with variables.  root loses a trailing slash (it is followed by
+ * the URI, which starts with one); alias keeps it, as nginx. */
+static int
+path_tmpl(struct cfload *ld, const config_setting_t *v, struct tmpl **out,
+    bool strip_slash)
 {
 	const char *s, *err;
 	struct tmpl *t;
@@ -193,15 +195,27 @@ set_path_tmpl(SET_ARGS)
 	}
 	if (*s != '/' && *s != '$')
 		s = cf_path(ld, s);
-	while (strlen(s) > 1 && s[strlen(s) - 1] == '/' && *s != '$')
+	while (strip_slash && strlen(s) > 1 && s[strlen(s) - 1] == '/')
 		s = pool_strndup(ld->pool, s, strlen(s) - 1);
 	t = tmpl_compile(ld->pool, s, &err);
 	if (t == NULL) {
 		cf_error(ld, v, "%s", err);
 		return -1;
 	}
-	*(struct tmpl **)field = t;
+	*out = t;
 	return 0;
+}
+
+int
+set_root(SET_ARGS)
+{
+	return path_tmpl(ld, v, field, true);
+}
+
+int
+set_alias(SET_ARGS)
+{
+	return path_tmpl(ld, v, &lv->loc->alias, false);
 }
 
 /* "www-data" or "www-data www-data" (user and group). */

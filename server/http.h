@@ -32,6 +32,14 @@ struct header {
 	struct str	 value;
 };
 
+/* The state of a chunked body decoder (http_chunked.c). */
+struct chunked {
+	int		 state;
+	int		 digits;
+	long long	 left;
+	bool		 done;
+};
+
 struct conn {
 	int			 fd;
 	const struct listener	*ls;
@@ -103,9 +111,7 @@ struct request {
 	/* request body */
 	long long		 body_left;	/* Content-Length bytes unread */
 	bool			 body_done;
-	int			 chunk_state;
-	int			 chunk_digits;
-	long long		 chunk_left;
+	struct chunked		 chunk;
 	long long		 body_received;
 
 	/* response */
@@ -138,14 +144,14 @@ struct request {
 size_t	http_head_end(const char *buf, size_t len, size_t *scan);
 int	http_head_overflow(const char *buf, size_t len);
 int	http_parse_head(struct request *, const char *buf, size_t len);
-int	http_parse_host(struct str in, struct str *host);
+int	http_parse_host(struct str in, char *out, struct str *host);
 const struct str *http_header_get(const struct request *, const char *name);
 
 /* http_uri.c */
 int	http_uri_normalize(const char *in, size_t len, char *out, size_t *outlen);
 
-/* http_chunked.c: a chunked body decoder state machine. */
-long	chunked_decode(struct request *, char *buf, size_t len, size_t *used);
+/* http_chunked.c */
+long	chunked_decode(struct chunked *, char *buf, size_t len, size_t *used);
 
 /* http_range.c */
 int	http_parse_range(struct str, long long size, struct range *, size_t max,

@@ -95,11 +95,14 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
     long long header_timeout)
 {
 	size_t scan = 0, end;
+	int64_t deadline = 0;
 	ssize_t n;
 	int rc;
 	bool idle;
 
 	compact(c);
+	if (c->requests == 0)		/* a new connection: from accept on */
+		deadline = clock_mono_ms() + header_timeout;
 	for (;;) {
 		while (c->in_start < c->in_end &&
 		    (c->in[c->in_start] == '\r' || c->in[c->in_start] == '\n'))
@@ -119,9 +122,13 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 			c->in_start = c->in_end = 0;
 			scan = 0;
 		}
+		/* client_header_timeout bounds the whole head, as in nginx: it
+		 * starts with the first byte and is not renewed by each read. */
+		if (!idle && deadline == 0)
+			deadline = clock_mono_ms() + header_timeout;
 		sb_state(idle && c->requests > 0 ? SB_KEEPALIVE : SB_READ);
-		n = fill(c, idle ? idle_timeout : header_timeout, idle,
-		    idle && c->requests > 0);
+		n = fill(c, idle && c->requests > 0 ? idle_timeout :
+		    deadline - clock_mono_ms(), idle, idle && c->requests > 0);
 		if (n > 0) {
 			if (idle)
 				r->start_msec = now.msec;
@@ -308,10 +315,11 @@ discard_body(struct conn *c, struct request *r)
 	for (;;) {
 		avail = c->in_end - c->in_start;
 		if (r->chunked) {
-			n = chunked_decode(r, c->in + c->in_start, avail, &used);
+			n = chunked_decode(&r->chunk, c->in + c->in_start, avail, &used);
 			if (n < 0)
 				return -1;
 			r->body_received += n;
+			r->body_done = r->chunk.done;
 			c->in_start += used;
 		} else {
 			used = avail < (size_t)r->body_left ? avail : (size_t)r->body_left;

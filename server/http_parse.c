@@ -266,12 +266,12 @@ http_header_get(const struct request *r, const char *name)
 
 /*
  * Validate a Host value and reduce it to the lowercase name without port
- * or trailing dot.  The result is written over the input (it only shrinks).
+ * or trailing dot, written to out (in.n bytes are enough).
  */
 int
-http_parse_host(struct str in, struct str *host)
+http_parse_host(struct str in, char *out, struct str *host)
 {
-	char *p = (char *)in.p;
+	char *p = out;
 	size_t i, n = 0, dots = 0;
 	bool v6 = in.n > 0 && in.p[0] == '[';
 
@@ -357,8 +357,8 @@ parse_semantics(struct request *r, struct str target_host)
 		if (str_caseeq(h->name, "Host")) {
 			if (nhost++ > 0)
 				return 400;
-			if (target_host.p == NULL &&
-			    http_parse_host(h->value, &r->host) != 0)
+			if (target_host.p == NULL && http_parse_host(h->value,
+			    pool_alloc(r->pool, h->value.n + 1), &r->host) != 0)
 				return 400;
 		} else if (str_caseeq(h->name, "Connection")) {
 			if (str_has_token(h->value, "close"))
@@ -370,7 +370,8 @@ parse_semantics(struct request *r, struct str target_host)
 				r->expect_continue = true;
 		}
 	}
-	if (target_host.p != NULL && http_parse_host(target_host, &r->host) != 0)
+	if (target_host.p != NULL && http_parse_host(target_host,
+	    pool_alloc(r->pool, target_host.n + 1), &r->host) != 0)
 		return 400;
 	if (r->version == 11 && nhost == 0)
 		return 400;

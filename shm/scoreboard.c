@@ -154,3 +154,27 @@ sb_count_bytes(uint64_t n)
 {
 	sb_me->bytes += n;
 }
+
+/* Count an upstream connection of this worker to a peer (least_conn). */
+int
+sb_hold(int peer)
+{
+	if (sb_me->nheld == SB_HELD)
+		return -1;
+	sb_me->held[sb_me->nheld] = (uint16_t)peer;
+	__atomic_store_n(&sb_me->nheld, sb_me->nheld + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+sb_unhold(int peer)
+{
+	int i, n = sb_me->nheld;
+
+	for (i = 0; i < n; i++)
+		if (sb_me->held[i] == peer) {
+			sb_me->held[i] = sb_me->held[n - 1];
+			__atomic_store_n(&sb_me->nheld, n - 1, __ATOMIC_RELEASE);
+			return;
+		}
+}

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #define SB_SLOTS	4096	/* the most workers.max may ever be */
+#define SB_HELD		128	/* upstream connections one worker may hold */
 
 enum sb_state {
 	SB_FREE,		/* no worker */
@@ -35,6 +36,8 @@ struct sb_slot {
 	uint64_t		 bytes;
 	char			 client[48];
 	char			 request[128];
+	volatile uint16_t	 nheld;
+	volatile uint16_t	 held[SB_HELD];	/* peer table indices, for least_conn */
 };
 
 struct scoreboard {
@@ -65,6 +68,8 @@ void	 sb_set_client(const char *);
 void	 sb_set_request(const char *line, size_t len);
 void	 sb_count_request(void);
 void	 sb_count_bytes(uint64_t);
+int	 sb_hold(int peer);
+void	 sb_unhold(int peer);
 const char *sb_state_name(int);
 
 #endif

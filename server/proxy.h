@@ -1,0 +1,73 @@
+/*
+ * The reverse proxy engine: one proxied request, as an event-driven state
+ * machine over its upstream socket.  The client side (HTTP/1.1 in
+ * http_proxy.c) drives it: it polls the descriptor the engine names,
+ * calls proxy_step(), feeds it the request body through proxy_io, and
+ * takes the response head from the request and the body with
+ * proxy_data()/proxy_consume().  Nothing here writes to the client.
+ */
+#ifndef PORTICO_PROXY_H
+#define PORTICO_PROXY_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "str.h"
+
+struct request;
+struct header;
+
+/* An upstream's response head (proxy_parse.c). */
+struct upstream_head {
+	int		 status;
+	int		 version;		/* 10 or 11 */
+	struct str	 reason;
+	struct header	*headers;
+	size_t		 nheaders;
+	long long	 content_length;	/* -1: none */
+	bool		 chunked;
+	bool		 close_delimited;	/* a transfer coding other than chunked */
+	bool		 conn_close;
+	bool		 conn_keepalive;
+	size_t		 len;
+};
+
+int	proxy_parse_head(const char *, size_t, struct upstream_head *, size_t max);
+
+enum proxy_phase {
+	PX_WORKING,	/* connecting, sending, waiting for the response head */
+	PX_HEAD,	/* the head is in the request: the client side sends it */
+	PX_BODY,	/* relaying the body: proxy_data() */
+	PX_TUNNEL,	/* 101 Switching Protocols: bytes both ways */
+	PX_DONE,	/* the response is complete and handed over */
+	PX_ERROR,	/* failed before a head: answer with r->status */
+	PX_ABORT,	/* failed after the head: end the client connection */
+};
+
+/* What the engine needs from the client side. */
+struct proxy_io {
+	/* Request body bytes: >0 copied, 0 none yet, -1 the body is complete,
+	 * -2 the client failed or went away, -3 the body is too large. */
+	ssize_t	(*read_body)(struct request *, char *, size_t);
+	/* The client asked for "100 Continue" and the body is wanted now. */
+	void	(*send_continue)(struct request *);
+};
+
+struct proxy;
+
+int		 proxy_start(struct request *, const struct proxy_io *);
+void		 proxy_events(const struct proxy *, struct pollfd *);
+bool		 proxy_wants_body(const struct proxy *);
+int64_t		 proxy_deadline(const struct proxy *);
+void		 proxy_step(struct proxy *, short revents);
+enum proxy_phase proxy_phase(const struct proxy *);
+void		 proxy_head_sent(struct proxy *);
+size_t		 proxy_data(struct proxy *, const char **);
+void		 proxy_consume(struct proxy *, size_t);
+void		 proxy_client_gone(struct proxy *);
+int		 proxy_tunnel(struct proxy *, const char **early, size_t *nearly);
+void		 proxy_end(struct proxy *);
+
+#endif
