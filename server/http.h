@@ -56,6 +56,7 @@ struct conn {
 	size_t			 in_cap;
 	size_t			 in_start;		/* unconsumed bytes: [start, end) */
 	size_t			 in_end;
+	size_t			 body_base;		/* where the current head ended */
 	bool			 eof;
 	bool			 broken;		/* write failed or timed out */
 	struct buf		 out;			/* kept across connections: last */
@@ -104,6 +105,7 @@ struct request {
 	const struct scope	*sc;
 	struct regex_caps	 caps;
 	int			 redirects;	/* internal redirects so far */
+	bool			 uri_changed;	/* by try_files or a redirect */
 	bool			 error_page_done;
 	const char		*filename;	/* $request_filename */
 	const char		*document_root;
@@ -114,8 +116,18 @@ struct request {
 	struct chunked		 chunk;
 	long long		 body_received;
 
+	/* proxying */
+	struct proxy		*proxy;
+	const char		*proxy_host;	/* $proxy_host */
+	const char		*proxy_uri;	/* the URI sent upstream */
+	const char		*log_upstream;	/* ", upstream: ..." in error logs */
+	const char		*upstream_addr;	/* $upstream_addr */
+	const char		*upstream_status;
+	const char		*upstream_time;
+
 	/* response */
 	int			 status;
+	struct str		 reason;	/* an upstream's, for unknown codes */
 	struct out_header	*out;
 	size_t			 nout;
 	const char		*content_type;
@@ -160,6 +172,7 @@ int	http_parse_range(struct str, long long size, struct range *, size_t max,
 /* http_response.c */
 const char	*http_reason(int status);
 void		 http_set_header(struct request *, const char *name, struct str);
+void		 http_add_header(struct request *, const char *name, struct str);
 void		 http_error_body(struct request *, int status);
 void		 http_location(struct request *, struct str location);
 void		 http_redirect(struct request *, int status, struct str location);
@@ -182,6 +195,12 @@ int	autoindex_render(struct request *, const char *dir);
 
 /* http_conn.c */
 void	http_serve(struct conn *);
+int	http_send_raw(struct conn *, const char *, size_t, long long timeout,
+	    long long *sent);
+
+/* http_proxy.c */
+int	http_proxy_start(struct request *);
+bool	http_proxy_serve(struct conn *, struct request *);
 
 /* var.c */
 int	conn_local_port(struct conn *);

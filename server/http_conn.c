@@ -398,10 +398,20 @@ closes_connection(int status)
 }
 
 /* Serve one request whose head was read (or failed to parse). */
+/* Keep-alive rules that hold whatever the response. */
+static void
+keepalive_limits(struct conn *c, struct request *r)
+{
+	if (worker_quit || r->sc->keepalive_timeout == 0 ||
+	    c->requests >= (unsigned)r->sc->keepalive_requests)
+		r->keepalive = false;
+}
+
+/* Serve one request whose head was read (or failed to parse). */
 static bool
 serve_one(struct conn *c, struct request *r, int rc)
 {
-	bool linger = false;
+	bool linger = false, sent = false;
 
 	c->requests++;
 	sb_set_request(r->line.p, r->line.n);
@@ -410,27 +420,31 @@ serve_one(struct conn *c, struct request *r, int rc)
 		r->sc = default_scope(c);
 		request_finalize(r, r->status);
 	} else {
+		c->body_base = c->in_start;
 		r->body_left = r->content_length > 0 ? r->content_length : 0;
 		r->body_done = !r->chunked && r->body_left == 0;
-		if (r->c->requests >= (unsigned)default_scope(c)->keepalive_requests)
-			r->keepalive = false;
 		request_process(r);
+	}
+	if (r->proxy != NULL) {
+		keepalive_limits(c, r);
+		sent = http_proxy_serve(c, r);
+		if (!sent)
+			request_finalize(r, r->status);
 	}
 	if (r->status == 444) {
 		access_log_write(r);
 		return false;
 	}
-	if (closes_connection(r->status) || worker_quit)
+	if (!sent && closes_connection(r->status))
 		r->keepalive = false;
-	if (r->sc->keepalive_timeout == 0 ||
-	    c->requests >= (unsigned)r->sc->keepalive_requests)
-		r->keepalive = false;
-	if (!r->body_done && rc == READ_OK &&
+	keepalive_limits(c, r);
+	if (!r->body_done && rc == READ_OK && !c->broken &&
 	    (r->status == 413 || discard_body(c, r) != 0)) {
 		r->keepalive = false;
 		linger = true;
 	}
-	send_response(c, r);
+	if (!sent)
+		send_response(c, r);
 	access_log_write(r);
 	sb_count_request();
 	if (c->broken)
@@ -441,6 +455,13 @@ serve_one(struct conn *c, struct request *r, int rc)
 		return false;
 	}
 	return true;
+}
+
+int
+http_send_raw(struct conn *c, const char *p, size_t n, long long timeout,
+    long long *sent)
+{
+	return send_buf(c, p, n, 0, timeout, sent);
 }
 
 void

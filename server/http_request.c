@@ -34,6 +34,9 @@ req_log(struct request *r, int level, int err, const char *fmt, ...)
 		n += snprintf(suffix + n, sizeof(suffix) - (size_t)n,
 		    ", request: \"%.*s\"", (int)(r->line.n > 512 ? 512 : r->line.n),
 		    r->line.p);
+	if (n > 0 && (size_t)n < sizeof(suffix) && r->log_upstream != NULL)
+		n += snprintf(suffix + n, sizeof(suffix) - (size_t)n,
+		    ", upstream: \"%s\"", r->log_upstream);
 	if (n > 0 && (size_t)n < sizeof(suffix) && host != NULL)
 		snprintf(suffix + n, sizeof(suffix) - (size_t)n, ", host: \"%.*s\"",
 		    (int)(host->n > 256 ? 256 : host->n), host->p);
@@ -85,6 +88,8 @@ do_return(struct request *r, const struct ret *ret)
 static int
 content(struct request *r)
 {
+	if (r->loc->proxy != NULL)
+		return http_proxy_start(r);
 	return static_handle(r);
 }
 
@@ -178,6 +183,7 @@ request_internal_redirect(struct request *r, struct str uri, struct str args)
 	}
 	r->uri = uri;
 	r->args = args;
+	r->uri_changed = true;
 	r->loc = match_location(r->srv, r->uri, &r->caps);
 	run_location(r);
 	return true;

@@ -46,6 +46,17 @@ http_reason(int status)
 	return NULL;
 }
 
+/* Add a header line, even if one of that name exists (Set-Cookie). */
+void
+http_add_header(struct request *r, const char *name, struct str value)
+{
+	r->out = pool_grow(r->pool, r->out, r->nout, sizeof(*r->out));
+	r->out[r->nout].name = name;
+	r->out[r->nout].value = value;
+	r->nout++;
+}
+
+/* Set a header, replacing one of the same name. */
 void
 http_set_header(struct request *r, const char *name, struct str value)
 {
@@ -56,10 +67,7 @@ http_set_header(struct request *r, const char *name, struct str value)
 			r->out[i].value = value;
 			return;
 		}
-	r->out = pool_grow(r->pool, r->out, r->nout, sizeof(*r->out));
-	r->out[r->nout].name = name;
-	r->out[r->nout].value = value;
-	r->nout++;
+	http_add_header(r, name, value);
 }
 
 static const char *
@@ -229,7 +237,10 @@ http_build_head(struct request *r, struct buf *b)
 	buf_adds(b, "HTTP/1.1 ");
 	buf_add_dec(b, r->status);
 	buf_addc(b, ' ');
-	buf_adds(b, reason != NULL ? reason : "");
+	if (reason != NULL)
+		buf_adds(b, reason);
+	else
+		buf_add(b, r->reason.p, r->reason.n);
 	buf_adds(b, "\r\n");
 	add_header_line(b, "Server: ", server_token(r));
 	add_header_line(b, "Date: ", now.http_date);
@@ -243,8 +254,8 @@ http_build_head(struct request *r, struct buf *b)
 	if (r->last_modified >= 0)
 		add_header_line(b, "Last-Modified: ",
 		    last_modified_text(r->last_modified));
-	buf_adds(b, r->keepalive ? "Connection: keep-alive\r\n" :
-	    "Connection: close\r\n");
+	buf_adds(b, r->status == 101 ? "Connection: upgrade\r\n" : r->keepalive ?
+	    "Connection: keep-alive\r\n" : "Connection: close\r\n");
 	if (r->etag[0] != '\0')
 		add_header_line(b, "ETag: ", r->etag);
 	for (i = 0; i < r->nout; i++) {

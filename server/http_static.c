@@ -324,6 +324,7 @@ try_files(struct request *r)
 		    S_ISDIR(st.st_mode)))
 			continue;
 		r->uri = (struct str){ cand, len };
+		r->uri_changed = true;
 		return serve_uri(r);
 	}
 	if (tf->fallback == NULL)

@@ -28,6 +28,8 @@
 #include "master.h"
 #include "scoreboard.h"
 #include "shm.h"
+#include "upstream.h"
+#include "upstream_state.h"
 #include "worker.h"
 
 #define GENS_MAX	32
@@ -167,6 +169,7 @@ retire_generations(void)
 		live[i] = gens[i].cf;
 	listen_close_unused(live, ngens);
 	shm_zones_sweep(gens[0].id);
+	uz_sweep(gens[0].id);
 }
 
 static void
@@ -238,7 +241,7 @@ reload(void)
 		logmsg(LV_ERROR, "reload failed: keeping the running configuration");
 		return;
 	}
-	if (listen_open(cf) != 0) {
+	if (listen_open(cf) != 0 || upstream_bind(cf, next_gen) != 0) {
 		for (i = 0; i < ngens; i++)
 			live[i] = gens[i].cf;
 		listen_close_unused(live, ngens);
@@ -431,7 +434,8 @@ master_run(struct config *cf, bool foreground)
 
 	if (listen_open(cf) != 0)
 		return 1;
-	if (shm_create(ARENA_SIZE) != 0 || sb_init() != 0)
+	if (shm_create(ARENA_SIZE) != 0 || sb_init() != 0 || uz_init() != 0 ||
+	    upstream_bind(cf, next_gen) != 0)
 		return 1;
 	if (!foreground)
 		ready = daemonize();

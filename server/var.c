@@ -413,6 +413,34 @@ v_proxy_add_xff(struct request *r, struct str a, struct buf *b)
 }
 
 static void
+v_proxy_host(struct request *r, struct str a, struct buf *b)
+{
+	if (r->proxy_host != NULL)
+		buf_adds(b, r->proxy_host);
+}
+
+static void
+v_upstream_addr(struct request *r, struct str a, struct buf *b)
+{
+	if (r->upstream_addr != NULL)
+		buf_adds(b, r->upstream_addr);
+}
+
+static void
+v_upstream_status(struct request *r, struct str a, struct buf *b)
+{
+	if (r->upstream_status != NULL)
+		buf_adds(b, r->upstream_status);
+}
+
+static void
+v_upstream_response_time(struct request *r, struct str a, struct buf *b)
+{
+	if (r->upstream_time != NULL)
+		buf_adds(b, r->upstream_time);
+}
+
+static void
 v_capture(struct request *r, struct str a, struct buf *b)
 {
 	int i = a.p[0] - '0';
@@ -447,7 +475,7 @@ static const struct var_def vars[] = {
 	{ "content_type", v_content_type, false },
 	{ "document_root", v_document_root, false },
 	{ "request_filename", v_request_filename, false },
-	{ "proxy_host", v_empty, false },
+	{ "proxy_host", v_proxy_host, false },
 	{ "proxy_add_x_forwarded_for", v_proxy_add_xff, false },
 	{ "status", v_status, false },
 	{ "body_bytes_sent", v_body_bytes_sent, false },
@@ -457,9 +485,9 @@ static const struct var_def vars[] = {
 	{ "time_local", v_time_local, false },
 	{ "time_iso8601", v_time_iso8601, false },
 	{ "msec", v_msec, false },
-	{ "upstream_addr", v_empty, false },
-	{ "upstream_status", v_empty, false },
-	{ "upstream_response_time", v_empty, false },
+	{ "upstream_addr", v_upstream_addr, false },
+	{ "upstream_status", v_upstream_status, false },
+	{ "upstream_response_time", v_upstream_response_time, false },
 	{ "ssl_protocol", v_empty, false },
 	{ "ssl_cipher", v_empty, false },
 	{ "ssl_session_reused", v_empty, false },

@@ -1,0 +1,1095 @@
+/*
+ * The proxy engine (see proxy.h).  One try: pick a server, connect (or
+ * reuse a kept-alive connection), send the request head and body, read the
+ * response head, then the body into a spool.  A failed try moves to the
+ * next server when proxy_next_upstream allows it and the request can be
+ * sent again: the body is kept while it fits in memory, and a
+ * non-idempotent request is never sent twice.  When the upstream has sent
+ * the whole response it is released at once (kept alive or closed), even
+ * if a slow client is still reading from the spool.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "proxy.h"
+#include "spool.h"
+#include "upstream.h"
+#include "upstream_state.h"
+
+#define READ_SIZE	16384
+#define BODY_KEEP	65536		/* request body kept for a retry */
+#define HEADERS_MAX	100
+
+enum state { S_CONNECT, S_SEND, S_HEAD, S_BODY, S_IDLE };
+enum framing { F_NONE, F_LENGTH, F_CHUNKED, F_CLOSE };
+
+struct proxy {
+	struct request		*r;
+	const struct proxy_io	*io;
+	struct upstream		*up;
+	enum proxy_phase	 phase;
+	enum state		 state;
+
+	/* this try */
+	struct peer		*peer;
+	struct peer		*tried[UPSTREAM_TRIES_MAX];
+	int			 ntried;
+	int			 fd;
+	bool			 reused;	/* from the keep-alive cache */
+	bool			 retried_stale;	/* the one transparent retry */
+	bool			 sent_any;	/* a byte of this try went out */
+	int64_t			 deadline;
+	int64_t			 try_start;
+
+	/* the request */
+	struct buf		 head;		/* head as built once */
+	struct buf		 out;		/* what this try still has to send */
+	size_t			 out_pos;
+	struct buf		 body;		/* request body kept for retries */
+	bool			 body_kept;	/* body holds everything so far */
+	bool			 body_eof;
+	bool			 body_chunked;	/* sent chunked to the upstream */
+	bool			 body_wait;	/* waiting for the client's body */
+	bool			 continue_sent;
+
+	/* the response */
+	char			*rbuf;
+	size_t			 rlen;
+	struct upstream_head	 h;
+	enum framing		 framing;
+	long long		 left;		/* F_LENGTH bytes still due */
+	struct chunked		 chunk;
+	bool			 keepalive;	/* the connection may be reused */
+	bool			 up_done;	/* the upstream sent everything */
+	struct spool		 spool;
+
+	/* $upstream_addr, $upstream_status, $upstream_response_time */
+	struct buf		 v_addr;
+	struct buf		 v_status;
+	struct buf		 v_time;
+};
+
+/* Idle upstream connections of this worker (upstream keepalive). */
+struct idle {
+	int		 fd;
+	struct peer	*peer;
+};
+
+static struct idle idle[256];
+static int nidle;
+
+static void try_next(struct proxy *, int cond, int status);
+
+static void
+plog(struct proxy *p, int level, int err, const char *what)
+{
+	struct request *r = p->r;
+
+	r->log_upstream = p->peer ? pool_printf(r->pool, "http://%s%s", p->peer->addr,
+	    r->proxy_uri ? r->proxy_uri : "") : NULL;
+	req_log(r, level, err, "%s", what);
+	r->log_upstream = NULL;
+}
+
+/* ---------------------------------------------------------------- keepalive */
+
+static int
+idle_take(struct peer *peer)
+{
+	int i, fd;
+	char c;
+
+	for (i = nidle - 1; i >= 0; i--) {
+		if (idle[i].peer != peer)
+			continue;
+		fd = idle[i].fd;
+		idle[i] = idle[--nidle];
+		/* A kept connection must have nothing to say: data or EOF means
+		 * the upstream closed it or misbehaved. */
+		if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static void
+idle_put(struct peer *peer, int fd)
+{
+	int i, count = 0, oldest = -1;
+
+	for (i = 0; i < nidle; i++)
+		if (idle[i].peer->up == peer->up) {
+			count++;
+			if (oldest < 0)
+				oldest = i;
+		}
+	if (count >= peer->up->keepalive || nidle == (int)(sizeof(idle) / sizeof(idle[0]))) {
+		if (oldest < 0) {
+			close(fd);
+			return;
+		}
+		close(idle[oldest].fd);
+		memmove(&idle[oldest], &idle[oldest + 1],
+		    sizeof(idle[0]) * (size_t)(nidle - oldest - 1));
+		nidle--;
+	}
+	idle[nidle].fd = fd;
+	idle[nidle].peer = peer;
+	nidle++;
+}
+
+/* ------------------------------------------------------------ the request */
+
+static bool
+hop_by_hop(struct str name)
+{
+	static const char *names[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+		"Transfer-Encoding", "Upgrade", "Expect", "Content-Length", "Host",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (str_caseeq(name, names[i]))
+			return true;
+	return false;
+}
+
+static bool
+set_by_config(const struct header_set *hs, struct str name)
+{
+	size_t i;
+
+	for (i = 0; i < hs->n; i++)
+		if (str_caseeq(name, hs->v[i].name))
+			return true;
+	return false;
+}
+
+/* Bytes of a path that must be percent-encoded again before sending. */
+static void
+add_escaped(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"#%?<>\\^`{|}", c) != NULL)
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_addc(b, (char)c);
+	}
+}
+
+/*
+ * The URI sent upstream.  With a URI part in proxy_pass the part of the
+ * path the location matched is replaced by it; without one the request's
+ * URI goes as the client sent it (or, after an internal redirect, the
+ * current one).
+ */
+static void
+upstream_uri(struct request *r, struct buf *b)
+{
+	const struct proxy_pass *pp = r->loc->proxy;
+	const struct location *loc = r->loc;
+	size_t skip;
+
+	if (pp->uri == NULL && !r->uri_changed && r->target.n > 0 &&
+	    r->target.p[0] == '/') {
+		buf_add(b, r->target.p, r->target.n);
+		return;
+	}
+	if (pp->uri == NULL)
+		add_escaped(b, r->uri.p, r->uri.n);
+	else {
+		buf_add(b, pp->uri, pp->urilen);
+		skip = loc->kind == MATCH_EXACT ? r->uri.n :
+		    (loc->plen <= r->uri.n ? loc->plen : r->uri.n);
+		add_escaped(b, r->uri.p + skip, r->uri.n - skip);
+	}
+	if (r->args.p != NULL) {
+		buf_addc(b, '?');
+		buf_add(b, r->args.p, r->args.n);
+	}
+}
+
+static bool
+wants_upgrade(const struct request *r)
+{
+	const struct str *c = http_header_get(r, "Connection");
+
+	return r->version == 11 && c != NULL && str_has_token(*c, "upgrade") &&
+	    http_header_get(r, "Upgrade") != NULL;
+}
+
+static void
+build_head(struct proxy *p)
+{
+	struct request *r = p->r;
+	const struct header_set *hs = &r->sc->proxy_headers;
+	struct buf *b = &p->head;
+	size_t i, start, before;
+	const struct str *conn = http_header_get(r, "Connection");
+
+	buf_add(b, r->method_name.p, r->method_name.n);
+	buf_addc(b, ' ');
+	start = b->len;
+	upstream_uri(r, b);
+	r->proxy_uri = pool_strndup(r->pool, b->p + start, b->len - start);
+	buf_adds(b, r->sc->proxy_http_version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+	if (!set_by_config(hs, STR("Host")))
+		buf_printf(b, "Host: %s\r\n", r->loc->proxy->proxy_host);
+	if (wants_upgrade(r)) {
+		buf_printf(b, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
+		    (int)http_header_get(r, "Upgrade")->n, http_header_get(r, "Upgrade")->p);
+	} else if (!set_by_config(hs, STR("Connection")) &&
+	    (p->up->keepalive == 0 || r->sc->proxy_http_version == 10))
+		buf_adds(b, "Connection: close\r\n");
+	for (i = 0; i < hs->n; i++) {
+		if (hs->v[i].value == NULL)
+			continue;
+		start = b->len;
+		buf_printf(b, "%s: ", hs->v[i].name);
+		before = b->len;
+		tmpl_eval(hs->v[i].value, r, b);
+		if (b->len == before)		/* empty: not sent, as nginx */
+			b->len = start;
+		else
+			buf_adds(b, "\r\n");
+	}
+	for (i = 0; i < r->nheaders; i++) {
+		struct header *h = &r->headers[i];
+		if (hop_by_hop(h->name) || set_by_config(hs, h->name) ||
+		    (conn != NULL && str_has_token(*conn, pool_strndup(r->pool,
+		    h->name.p, h->name.n))))
+			continue;
+		buf_add(b, h->name.p, h->name.n);
+		buf_adds(b, ": ");
+		buf_add(b, h->value.p, h->value.n);
+		buf_adds(b, "\r\n");
+	}
+	if (r->content_length >= 0 && !r->chunked)
+		buf_printf(b, "Content-Length: %lld\r\n", r->content_length);
+	else if (r->chunked) {
+		buf_adds(b, "Transfer-Encoding: chunked\r\n");
+		p->body_chunked = true;
+	}
+	buf_adds(b, "\r\n");
+}
+
+/* Append body bytes to what this try sends, framed for the upstream. */
+static void
+queue_body(struct proxy *p, const char *data, size_t n)
+{
+	if (n == 0)
+		return;
+	if (p->body_chunked)
+		buf_printf(&p->out, "%zx\r\n", n);
+	buf_add(&p->out, data, n);
+	if (p->body_chunked)
+		buf_adds(&p->out, "\r\n");
+}
+
+/* ---------------------------------------------------------------- tries */
+
+static void
+close_upstream(struct proxy *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+static void
+release_peer(struct proxy *p)
+{
+	if (p->peer != NULL)
+		upstream_release(p->peer);
+}
+
+static void
+note_try(struct proxy *p, int status)
+{
+	int64_t ms = clock_mono_ms() - p->try_start;
+
+	if (p->v_status.len > 0) {
+		buf_adds(&p->v_status, ", ");
+		buf_adds(&p->v_time, ", ");
+	}
+	if (status > 0)
+		buf_add_dec(&p->v_status, status);
+	else
+		buf_addc(&p->v_status, '-');
+	buf_printf(&p->v_time, "%lld.%03lld", (long long)(ms / 1000),
+	    (long long)(ms % 1000));
+}
+
+static void
+fail(struct proxy *p, int status)
+{
+	p->r->status = status;
+	p->phase = PX_ERROR;
+	p->state = S_IDLE;
+}
+
+static bool
+idempotent(const struct request *r)
+{
+	switch (r->method) {
+	case M_GET: case M_HEAD: case M_PUT: case M_DELETE: case M_OPTIONS:
+	case M_TRACE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+may_resend(const struct proxy *p)
+{
+	const struct request *r = p->r;
+
+	if (!p->body_kept)
+		return false;
+	return !p->sent_any || idempotent(r) ||
+	    (r->sc->proxy_next_upstream & NEXT_NON_IDEMPOTENT);
+}
+
+/* What a try sends: the head and the body kept so far. */
+static void
+prepare_out(struct proxy *p)
+{
+	p->out.len = 0;
+	p->out_pos = 0;
+	buf_add(&p->out, p->head.p, p->head.len);
+	queue_body(p, p->body.p, p->body.len);
+	if (p->body_eof && p->body_chunked)
+		buf_adds(&p->out, "0\r\n\r\n");
+	p->sent_any = false;
+	p->rlen = 0;
+}
+
+static int
+connect_peer(struct proxy *p)
+{
+	int fd, one = 1;
+
+	fd = socket(p->peer->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&p->peer->ss, p->peer->len) != 0 &&
+	    errno != EINPROGRESS) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	p->fd = fd;
+	return 0;
+}
+
+static void
+start_try(struct proxy *p)
+{
+	struct request *r = p->r;
+
+	p->peer = upstream_pick(r, p->up, p->tried, p->ntried);
+	if (p->peer == NULL) {
+		req_log(r, LV_ERROR, 0, "no live upstreams while connecting to "
+		    "upstream \"%s\"", p->up->name);
+		if (p->v_addr.len > 0)
+			buf_adds(&p->v_addr, ", ");
+		buf_adds(&p->v_addr, p->up->name);
+		fail(p, 502);
+		return;
+	}
+	p->tried[p->ntried++] = p->peer;
+	if (p->v_addr.len > 0)
+		buf_adds(&p->v_addr, ", ");
+	buf_adds(&p->v_addr, p->peer->addr);
+	p->try_start = clock_mono_ms();
+	prepare_out(p);
+	p->fd = idle_take(p->peer);
+	p->reused = p->fd >= 0;
+	if (p->reused) {
+		p->state = S_SEND;
+		p->deadline = p->try_start + r->sc->proxy_send_timeout;
+		return;
+	}
+	if (connect_peer(p) != 0) {
+		plog(p, LV_ERROR, errno, "connect() failed while connecting to upstream");
+		try_next(p, NEXT_ERROR, 502);
+		return;
+	}
+	p->state = S_CONNECT;
+	p->deadline = p->try_start + r->sc->proxy_connect_timeout;
+}
+
+/* A kept-alive connection failed before answering: the upstream closed it
+ * while it sat idle.  Try once more on a new connection to the same server,
+ * without counting a failure. */
+static bool
+stale_retry(struct proxy *p)
+{
+	if (!p->reused || p->retried_stale || p->rlen > 0 || !p->body_kept)
+		return false;
+	p->retried_stale = true;
+	close_upstream(p);
+	prepare_out(p);
+	p->reused = false;
+	if (connect_peer(p) != 0)
+		return false;
+	p->state = S_CONNECT;
+	p->deadline = clock_mono_ms() + p->r->sc->proxy_connect_timeout;
+	return true;
+}
+
+/*
+ * The try failed on cond (NEXT_ERROR, NEXT_TIMEOUT or NEXT_HTTP_*): count
+ * the failure, then move on to another server or answer with status.
+ */
+static void
+try_next(struct proxy *p, int cond, int status)
+{
+	struct request *r = p->r;
+
+	note_try(p, cond & (NEXT_ERROR | NEXT_TIMEOUT) ? status : p->h.status);
+	if (p->peer != NULL)
+		upstream_failed(r, p->peer);
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+	if ((r->sc->proxy_next_upstream & cond) && may_resend(p) &&
+	    p->ntried < (int)p->up->npeers && p->ntried < UPSTREAM_TRIES_MAX) {
+		start_try(p);
+		return;
+	}
+	fail(p, status);
+}
+
+/* ---------------------------------------------------------------- sending */
+
+/* Take more of the client's body into what this try sends. */
+static void
+pull_body(struct proxy *p)
+{
+	char chunk[READ_SIZE];
+	ssize_t n;
+
+	p->body_wait = false;
+	if (p->body_eof)
+		return;
+	if (!p->continue_sent && p->r->expect_continue && p->io->send_continue) {
+		p->io->send_continue(p->r);
+		p->continue_sent = true;
+	}
+	n = p->io->read_body(p->r, chunk, sizeof(chunk));
+	if (n == 0) {
+		p->body_wait = true;
+		return;
+	}
+	if (n == -1) {
+		p->body_eof = true;
+		if (p->body_chunked)
+			buf_adds(&p->out, "0\r\n\r\n");
+		return;
+	}
+	if (n < 0) {
+		close_upstream(p);
+		release_peer(p);
+		p->peer = NULL;
+		if (n == -3 || n == -4)
+			fail(p, n == -3 ? 413 : 400);
+		else {
+			p->phase = PX_ABORT;
+			p->state = S_IDLE;
+		}
+		return;
+	}
+	if (p->body_kept && p->body.len + (size_t)n <= BODY_KEEP)
+		buf_add(&p->body, chunk, (size_t)n);
+	else {
+		p->body_kept = false;	/* too large to send again */
+		p->body.len = 0;
+	}
+	queue_body(p, chunk, (size_t)n);
+}
+
+static void
+do_send(struct proxy *p)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (p->out_pos == p->out.len) {
+			p->out.len = p->out_pos = 0;
+			pull_body(p);
+			if (p->phase != PX_WORKING)
+				return;
+			if (p->out.len == 0) {
+				if (p->body_eof) {
+					p->state = S_HEAD;
+					p->deadline = clock_mono_ms() +
+					    p->r->sc->proxy_read_timeout;
+				}
+				return;
+			}
+		}
+		n = send(p->fd, p->out.p + p->out_pos, p->out.len - p->out_pos,
+		    MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (stale_retry(p))
+				return;
+			plog(p, LV_ERROR, errno, "send() failed while sending request "
+			    "to upstream");
+			try_next(p, NEXT_ERROR, 502);
+			return;
+		}
+		p->sent_any = true;
+		p->out_pos += (size_t)n;
+		p->deadline = clock_mono_ms() + p->r->sc->proxy_send_timeout;
+	}
+}
+
+static void
+on_connect(struct proxy *p)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err != 0) {
+		plog(p, LV_ERROR, err, "connect() failed while connecting to upstream");
+		try_next(p, NEXT_ERROR, 502);
+		return;
+	}
+	p->state = S_SEND;
+	p->deadline = clock_mono_ms() + p->r->sc->proxy_send_timeout;
+	do_send(p);
+}
+
+/* ------------------------------------------------------- the response head */
+
+/* Hop-by-hop headers, and the ones portico writes itself. */
+static bool
+skip_response_header(struct str name)
+{
+	static const char *names[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
+		"TE", "Trailer", "Upgrade", "Content-Length", "Server", "Date",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (str_caseeq(name, names[i]))
+			return true;
+	return false;
+}
+
+/* Copy the upstream's head into the request for the client side. */
+static void
+adopt_head(struct proxy *p)
+{
+	struct request *r = p->r;
+	struct upstream_head *h = &p->h;
+	size_t i;
+	const struct str *conn = NULL;
+
+	for (i = 0; i < h->nheaders; i++)
+		if (str_caseeq(h->headers[i].name, "Connection"))
+			conn = &h->headers[i].value;
+	r->status = h->status;
+	if (http_reason(h->status) == NULL && h->reason.n > 0)
+		r->reason = (struct str){ pool_strndup(r->pool, h->reason.p,
+		    h->reason.n), h->reason.n };
+	for (i = 0; i < h->nheaders; i++) {
+		struct header *hd = &h->headers[i];
+		char *name = pool_strndup(r->pool, hd->name.p, hd->name.n);
+		if (str_caseeq(hd->name, "Content-Type")) {
+			r->content_type = pool_strndup(r->pool, hd->value.p, hd->value.n);
+			continue;
+		}
+		if (skip_response_header(hd->name) ||
+		    (conn != NULL && str_has_token(*conn, name)))
+			continue;
+		http_add_header(r, name, (struct str){ pool_strndup(r->pool,
+		    hd->value.p, hd->value.n), hd->value.n });
+	}
+	r->out_length = h->content_length;
+	if (r->method == M_HEAD || h->status == 204 || h->status == 304 ||
+	    h->status < 200)
+		r->header_only = true;
+}
+
+static void
+choose_framing(struct proxy *p)
+{
+	struct upstream_head *h = &p->h;
+	struct request *r = p->r;
+
+	p->keepalive = h->version == 11 && !h->conn_close && p->up->keepalive > 0 &&
+	    r->sc->proxy_http_version == 11;
+	if (r->method == M_HEAD || h->status == 204 || h->status == 304 ||
+	    h->status < 200) {
+		p->framing = F_NONE;
+	} else if (h->chunked) {
+		p->framing = F_CHUNKED;
+		memset(&p->chunk, 0, sizeof(p->chunk));
+	} else if (h->content_length >= 0 && !h->close_delimited) {
+		p->framing = F_LENGTH;
+		p->left = h->content_length;
+	} else {
+		p->framing = F_CLOSE;
+		p->keepalive = false;
+	}
+}
+
+/* The response completed: hand the connection back, count the success. */
+static void
+upstream_complete(struct proxy *p)
+{
+	int64_t ms = clock_mono_ms() - p->try_start;
+
+	p->up_done = true;
+	note_try(p, p->h.status);
+	upstream_succeeded(p->peer, ms);
+	if (p->keepalive && p->fd >= 0) {
+		idle_put(p->peer, p->fd);
+		p->fd = -1;
+	}
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+	p->state = S_IDLE;
+}
+
+static int
+next_http_cond(int status)
+{
+	switch (status) {
+	case 500: return NEXT_HTTP_500;
+	case 502: return NEXT_HTTP_502;
+	case 503: return NEXT_HTTP_503;
+	case 504: return NEXT_HTTP_504;
+	case 404: return NEXT_HTTP_404;
+	default:  return 0;
+	}
+}
+
+static void body_bytes(struct proxy *, char *, size_t);
+
+static void
+got_head(struct proxy *p)
+{
+	struct request *r = p->r;
+	size_t rest;
+	int cond;
+
+	/* Interim responses (100 Continue, 103 Early Hints) are dropped. */
+	if (p->h.status < 200 && p->h.status != 101) {
+		rest = p->rlen - p->h.len;
+		memmove(p->rbuf, p->rbuf + p->h.len, rest);
+		p->rlen = rest;
+		return;
+	}
+	cond = next_http_cond(p->h.status);
+	if (cond && (r->sc->proxy_next_upstream & cond) && may_resend(p) &&
+	    p->ntried < (int)p->up->npeers && p->ntried < UPSTREAM_TRIES_MAX) {
+		try_next(p, cond, p->h.status);
+		return;
+	}
+	if (p->h.status == 101) {
+		if (!wants_upgrade(r)) {
+			plog(p, LV_ERROR, 0, "upstream sent 101 without an upgrade request");
+			try_next(p, NEXT_ERROR, 502);
+			return;
+		}
+		adopt_head(p);
+		http_add_header(r, "Upgrade", *http_header_get(r, "Upgrade"));
+		note_try(p, 101);
+		p->phase = PX_HEAD;
+		p->state = S_IDLE;
+		return;
+	}
+	adopt_head(p);
+	choose_framing(p);
+	p->phase = PX_HEAD;
+	p->state = S_BODY;
+	p->deadline = clock_mono_ms() + r->sc->proxy_read_timeout;
+	rest = p->rlen - p->h.len;
+	p->rlen = 0;
+	if (p->framing == F_NONE && rest > 0)
+		p->keepalive = false;	/* bytes where none may be */
+	if (p->framing == F_NONE)
+		upstream_complete(p);
+	else if (rest > 0)
+		body_bytes(p, p->rbuf + p->h.len, rest);
+}
+
+static void
+read_head(struct proxy *p)
+{
+	struct request *r = p->r;
+	size_t cap = (size_t)r->sc->proxy_buffer_size;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		n = recv(p->fd, p->rbuf + p->rlen, cap - p->rlen, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (stale_retry(p))
+				return;
+			plog(p, LV_ERROR, errno, "recv() failed while reading response "
+			    "header from upstream");
+			try_next(p, NEXT_ERROR, 502);
+			return;
+		}
+		if (n == 0) {
+			if (stale_retry(p))
+				return;
+			plog(p, LV_ERROR, 0, "upstream prematurely closed connection "
+			    "while reading response header from upstream");
+			try_next(p, NEXT_ERROR, 502);
+			return;
+		}
+		p->rlen += (size_t)n;
+		p->deadline = clock_mono_ms() + r->sc->proxy_read_timeout;
+		rc = proxy_parse_head(p->rbuf, p->rlen, &p->h, HEADERS_MAX);
+		if (rc < 0) {
+			plog(p, LV_ERROR, 0, "upstream sent invalid header while reading "
+			    "response header from upstream");
+			try_next(p, NEXT_ERROR, 502);
+			return;
+		}
+		if (rc == 0) {
+			got_head(p);
+			if (p->phase != PX_WORKING || p->state != S_HEAD)
+				return;
+			continue;	/* an interim response was skipped */
+		}
+		if (p->rlen == cap) {
+			plog(p, LV_ERROR, 0, "upstream sent too big header while reading "
+			    "response header from upstream");
+			try_next(p, NEXT_ERROR, 502);
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------- the response body */
+
+static void
+truncated(struct proxy *p, const char *why)
+{
+	plog(p, LV_ERROR, 0, why);
+	note_try(p, p->h.status);
+	upstream_failed(p->r, p->peer);
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+	p->phase = PX_ABORT;
+	p->state = S_IDLE;
+}
+
+/* Raw bytes from the upstream: decode the framing, spool the payload. */
+static void
+body_bytes(struct proxy *p, char *data, size_t n)
+{
+	size_t used;
+	long got;
+
+	switch (p->framing) {
+	case F_LENGTH:
+		if ((long long)n > p->left) {
+			plog(p, LV_WARN, 0, "upstream sent more data than specified in "
+			    "\"Content-Length\" header");
+			n = (size_t)p->left;
+			p->keepalive = false;
+		}
+		spool_put(&p->spool, data, n);
+		p->left -= (long long)n;
+		if (p->left == 0)
+			upstream_complete(p);
+		return;
+	case F_CHUNKED:
+		got = chunked_decode(&p->chunk, data, n, &used);
+		if (got < 0) {
+			truncated(p, "upstream sent invalid chunked response");
+			return;
+		}
+		spool_put(&p->spool, data, (size_t)got);
+		if (p->chunk.done) {
+			if (used < n)
+				p->keepalive = false;
+			upstream_complete(p);
+		}
+		return;
+	default:
+		spool_put(&p->spool, data, n);
+	}
+}
+
+static void
+read_body(struct proxy *p)
+{
+	ssize_t n;
+	size_t room;
+
+	while (p->state == S_BODY && (room = spool_room(&p->spool)) > 0) {
+		n = recv(p->fd, p->rbuf, room < READ_SIZE ? room : READ_SIZE, 0);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				truncated(p, "recv() failed while reading upstream");
+			return;
+		}
+		if (n == 0) {
+			if (p->framing == F_CLOSE)
+				upstream_complete(p);
+			else
+				truncated(p, "upstream prematurely closed connection "
+				    "while reading upstream");
+			return;
+		}
+		p->deadline = clock_mono_ms() + p->r->sc->proxy_read_timeout;
+		body_bytes(p, p->rbuf, (size_t)n);
+	}
+}
+
+/* ------------------------------------------------------------- interface */
+
+int
+proxy_start(struct request *r, const struct proxy_io *io)
+{
+	struct proxy *p = pool_zalloc(r->pool, sizeof(*p));
+	size_t cap = (size_t)r->sc->proxy_buffer_size;
+
+	p->r = r;
+	p->io = io;
+	p->up = r->loc->proxy->up;
+	p->fd = -1;
+	p->phase = PX_WORKING;
+	p->body_kept = true;
+	p->body_eof = r->body_done;
+	p->rbuf = malloc(cap > READ_SIZE ? cap : READ_SIZE);
+	if (p->rbuf == NULL)
+		return 500;
+	p->h.headers = pool_alloc(r->pool, sizeof(*p->h.headers) * HEADERS_MAX);
+	spool_init(&p->spool, r->sc->proxy_buffering);
+	r->proxy = p;
+	r->proxy_host = r->loc->proxy->proxy_host;
+	build_head(p);
+	start_try(p);
+	return 0;
+}
+
+void
+proxy_events(const struct proxy *p, struct pollfd *pfd)
+{
+	pfd->fd = -1;
+	pfd->events = 0;
+	if (p->fd < 0)
+		return;
+	switch (p->state) {
+	case S_CONNECT:
+		pfd->events = POLLOUT;
+		break;
+	case S_SEND:
+		/* Also read: an upstream may answer before taking the body. */
+		pfd->events = POLLIN | (p->out_pos < p->out.len ? POLLOUT : 0);
+		if (p->out_pos == p->out.len && p->body_wait)
+			pfd->events = POLLIN;
+		break;
+	case S_HEAD:
+		pfd->events = POLLIN;
+		break;
+	case S_BODY:
+		if (spool_room(&p->spool) > 0)
+			pfd->events = POLLIN;
+		break;
+	default:
+		return;
+	}
+	if (pfd->events != 0)
+		pfd->fd = p->fd;
+}
+
+bool
+proxy_wants_body(const struct proxy *p)
+{
+	return p->phase == PX_WORKING && p->state == S_SEND && p->body_wait;
+}
+
+int64_t
+proxy_deadline(const struct proxy *p)
+{
+	if (p->fd < 0 || p->state == S_IDLE ||
+	    (p->state == S_BODY && spool_room(&p->spool) == 0) || proxy_wants_body(p))
+		return 0;
+	return p->deadline;
+}
+
+static void
+timed_out(struct proxy *p)
+{
+	switch (p->state) {
+	case S_CONNECT:
+		plog(p, LV_ERROR, ETIMEDOUT, "upstream timed out while connecting to "
+		    "upstream");
+		try_next(p, NEXT_TIMEOUT, 504);
+		break;
+	case S_SEND:
+		plog(p, LV_ERROR, ETIMEDOUT, "upstream timed out while sending request "
+		    "to upstream");
+		try_next(p, NEXT_TIMEOUT, 504);
+		break;
+	case S_HEAD:
+		plog(p, LV_ERROR, ETIMEDOUT, "upstream timed out while reading "
+		    "response header from upstream");
+		try_next(p, NEXT_TIMEOUT, 504);
+		break;
+	default:
+		truncated(p, "upstream timed out while reading upstream");
+	}
+}
+
+void
+proxy_step(struct proxy *p, short revents)
+{
+	if (p->phase == PX_ERROR || p->phase == PX_ABORT || p->phase == PX_DONE)
+		return;
+	if (revents == 0 && p->deadline != 0 && proxy_deadline(p) != 0 &&
+	    clock_mono_ms() >= p->deadline) {
+		timed_out(p);
+		return;
+	}
+	switch (p->state) {
+	case S_CONNECT:
+		if (revents)
+			on_connect(p);
+		break;
+	case S_SEND:
+		if (revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* An early answer: stop sending, read it. */
+			p->state = S_HEAD;
+			p->body_wait = false;
+			read_head(p);
+			break;
+		}
+		do_send(p);
+		if (p->state == S_HEAD && p->phase == PX_WORKING)
+			read_head(p);
+		break;
+	case S_HEAD:
+		read_head(p);
+		break;
+	case S_BODY:
+		read_body(p);
+		break;
+	default:
+		break;
+	}
+}
+
+enum proxy_phase
+proxy_phase(const struct proxy *p)
+{
+	if (p->phase == PX_BODY && p->up_done && spool_empty(&p->spool))
+		return PX_DONE;
+	return p->phase;
+}
+
+void
+proxy_head_sent(struct proxy *p)
+{
+	if (p->phase == PX_HEAD)
+		p->phase = p->h.status == 101 ? PX_TUNNEL : PX_BODY;
+}
+
+size_t
+proxy_data(struct proxy *p, const char **data)
+{
+	size_t n = spool_get(&p->spool, data);
+
+	if (n == 0 && p->state == S_BODY && spool_room(&p->spool) > 0)
+		read_body(p);	/* the client drained us: the upstream may go on */
+	return n;
+}
+
+void
+proxy_consume(struct proxy *p, size_t n)
+{
+	spool_take(&p->spool, n);
+}
+
+void
+proxy_client_gone(struct proxy *p)
+{
+	if (p->peer != NULL) {
+		plog(p, LV_INFO, 0, "client closed connection while waiting for "
+		    "upstream");
+		note_try(p, 0);
+	}
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+	p->phase = PX_ABORT;
+	p->state = S_IDLE;
+}
+
+/* After 101: the upstream socket for the tunnel, with any bytes that came
+ * after the head.  The engine lets go of the socket. */
+int
+proxy_tunnel(struct proxy *p, const char **early, size_t *nearly)
+{
+	int fd = p->fd;
+
+	*early = p->rbuf + p->h.len;
+	*nearly = p->rlen - p->h.len;
+	p->fd = -1;
+	return fd;
+}
+
+void
+proxy_end(struct proxy *p)
+{
+	struct request *r = p->r;
+
+	if (p->phase == PX_ABORT && p->peer != NULL)
+		note_try(p, 0);
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+	r->upstream_addr = pool_strndup(r->pool, p->v_addr.p ? p->v_addr.p : "",
+	    p->v_addr.len);
+	r->upstream_status = pool_strndup(r->pool, p->v_status.p ? p->v_status.p : "",
+	    p->v_status.len);
+	r->upstream_time = pool_strndup(r->pool, p->v_time.p ? p->v_time.p : "",
+	    p->v_time.len);
+	spool_free(&p->spool);
+	free(p->rbuf);
+	buf_free(&p->head);
+	buf_free(&p->out);
+	buf_free(&p->body);
+	buf_free(&p->v_addr);
+	buf_free(&p->v_status);
+	buf_free(&p->v_time);
+	r->proxy = NULL;
+}
