@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "status.h"
 
 #define REDIRECTS_MAX	10
 
@@ -90,6 +91,8 @@ content(struct request *r)
 {
 	if (r->loc->proxy != NULL)
 		return http_proxy_start(r);
+	if (r->loc->status != STATUS_NONE)
+		return status_handle(r);
 	return static_handle(r);
 }
 

@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "health.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -50,6 +51,8 @@ static bool stopping, quitting;
 static int64_t stop_deadline, last_shrink, pause_until, fail_window;
 static int fails;
 static const char *pidfile;
+static pid_t health_pid;
+static bool health_wanted;
 
 static struct gen *
 current(void)
@@ -84,6 +87,36 @@ spawn(struct gen *g)
 	return 0;
 }
 
+/* The health checker runs with the current configuration, when any
+ * upstream asks for checks. */
+static void
+health_spawn(void)
+{
+	pid_t pid;
+
+	if (!health_needed(current()->cf) || health_pid > 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LV_ALERT, errno, "fork() of the health checker failed");
+		return;
+	}
+	if (pid == 0) {
+		close(sigfd);
+		close(notify[0]);
+		health_main(current()->cf);
+	}
+	health_pid = pid;
+	logmsg(LV_INFO, "started health checker process %d", (int)pid);
+}
+
+static void
+health_stop(void)
+{
+	if (health_pid > 0)
+		kill(health_pid, SIGTERM);
+}
+
 /* Idle workers of the current generation that are not on their way out. */
 static int
 count_idle(uint32_t gen, pid_t *one)
@@ -115,6 +148,10 @@ maintain(void)
 	clock_update();
 	if (stopping || quitting || now.mono_ms < pause_until)
 		return;
+	if (health_pid == 0) {
+		health_wanted = true;
+		health_spawn();
+	}
 	idle = count_idle(g->id, &victim);
 	total = sb_count(-1, -1);
 	if (idle < w->min_spare || total == 0) {
@@ -195,6 +232,15 @@ reap(void)
 	bool expected;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == health_pid) {
+			health_pid = 0;
+			if (!health_wanted)
+				continue;
+			logmsg(LV_ALERT, "health checker process %d exited unexpectedly; "
+			    "restarting it", (int)pid);
+			note_failure();
+			continue;
+		}
 		slot = sb_slot_of(pid);
 		expected = slot >= 0 && sb->slots[slot].retiring;
 		if (slot >= 0)
@@ -254,6 +300,8 @@ reload(void)
 	ngens++;
 	set_logging(cf);
 	signal_gen(SIGQUIT, true);
+	health_wanted = false;		/* the old one's exit is expected */
+	health_stop();
 	for (n = 0; n < cf->main.workers.start; n++)
 		if (spawn(current()) != 0)
 			break;
@@ -307,6 +355,8 @@ handle_signals(void)
 				break;
 			logmsg(LV_NOTICE, "signal QUIT received, shutting down gracefully");
 			quitting = true;
+			health_wanted = false;
+			health_stop();
 			listen_close_unused(NULL, 0);
 			signal_gen(SIGQUIT, false);
 			break;
@@ -318,6 +368,8 @@ handle_signals(void)
 			stopping = true;
 			clock_update();
 			stop_deadline = now.mono_ms + STOP_GRACE_MS;
+			health_wanted = false;
+			health_stop();
 			signal_gen(SIGTERM, false);
 			break;
 		}
@@ -465,7 +517,7 @@ master_run(struct config *cf, bool foreground)
 			handle_signals();
 		while (read(notify[0], drain, sizeof(drain)) > 0)
 			;
-		if ((stopping || quitting) && sb_count(-1, -1) == 0)
+		if ((stopping || quitting) && sb_count(-1, -1) == 0 && health_pid == 0)
 			break;
 		clock_update();
 		if (stopping && now.mono_ms > stop_deadline) {

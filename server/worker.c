@@ -83,10 +83,10 @@ setup_signals(void)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
-static void
-drop_privileges(void)
+void
+worker_drop_privileges(const struct config *config)
 {
-	const struct main_conf *m = &cf->main;
+	const struct main_conf *m = &config->main;
 
 	if (geteuid() != 0)
 		return;
@@ -256,7 +256,7 @@ worker_main(struct config *config, int slot, int nfd)
 	notify_fd = nfd;
 	sb_attach(slot);
 	setup_signals();
-	drop_privileges();
+	worker_drop_privileges(cf);
 	ep = listen_epoll();
 	clock_update();
 	while (!worker_quit) {

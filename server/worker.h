@@ -16,6 +16,7 @@ extern volatile sig_atomic_t worker_quit;	/* finish the current request, exit */
 void			 worker_main(struct config *, int slot, int notify_fd)
 			    __attribute__((noreturn));
 struct config		*worker_config(void);
+void			 worker_drop_privileges(const struct config *);
 int			 worker_poll(struct pollfd *, nfds_t, long long timeout_ms,
 			    bool idle);
 

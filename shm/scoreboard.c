@@ -29,7 +29,11 @@ int
 sb_init(void)
 {
 	sb = shm_zone("scoreboard", sizeof(*sb), UINT32_MAX, NULL);
-	return sb != NULL ? 0 : -1;
+	if (sb == NULL)
+		return -1;
+	clock_update();
+	sb->started = now.msec;
+	return 0;
 }
 
 int

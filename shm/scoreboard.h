@@ -48,6 +48,7 @@ struct scoreboard {
 	uint64_t		 retired_bytes;
 	uint64_t		 started_workers;
 	uint64_t		 connection_seq;	/* for $connection */
+	int64_t			 started;		/* msec the master started */
 	struct sb_slot		 slots[SB_SLOTS];
 };
 

@@ -1,0 +1,331 @@
+/*
+ * The status page (`status = "text" | "json" | "prometheus"` in a
+ * location): workers by state from the scoreboard, connections and
+ * requests served, and every upstream server's state, load, counters and
+ * last health check, all read from shared memory.  The Prometheus form
+ * follows the text exposition format 0.0.4 and its naming rules (base
+ * units, _total for counters).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "http.h"
+#include "scoreboard.h"
+#include "status.h"
+#include "upstream.h"
+#include "upstream_state.h"
+#include "worker.h"
+
+struct totals {
+	int		 workers[SB_NSTATES];
+	int		 nworkers;
+	uint64_t	 connections;
+	uint64_t	 requests;
+};
+
+struct server_view {
+	const struct peer	*p;
+	const char		*state;
+	int			 active;
+	double			 avg_ms;
+};
+
+static void
+count(struct totals *t)
+{
+	uint32_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->connections = sb->retired_connections;
+	t->requests = sb->retired_requests;
+	for (i = 0; i < sb->high; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s->pid == 0)
+			continue;
+		t->nworkers++;
+		if (s->state < SB_NSTATES)
+			t->workers[s->state]++;
+		t->connections += s->connections;
+		t->requests += s->requests;
+	}
+}
+
+static void
+view(const struct peer *p, struct server_view *v)
+{
+	const struct peer_state *st = p->st;
+
+	v->p = p;
+	v->active = uz_active(p->index);
+	v->avg_ms = st->responses ? (double)st->response_ms / (double)st->responses : 0;
+	if (p->down)
+		v->state = "down";
+	else if (st->unhealthy)
+		v->state = "unhealthy";
+	else if (!upstream_usable(p, now.mono_ms))
+		v->state = "down";
+	else
+		v->state = p->backup ? "backup" : "up";
+}
+
+static const char *
+method_name(enum lb_method m)
+{
+	static const char *names[] = {
+		"round_robin", "least_conn", "ip_hash", "hash", "hash consistent"
+	};
+
+	return names[m];
+}
+
+static void
+iso_time(int64_t ms, char *out, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+text(struct buf *b, const struct config *cf, const struct totals *t)
+{
+	size_t i, j;
+	int s;
+	char when[32];
+	struct server_view v;
+
+	buf_printf(b, "portico %s, up %lld s\n", PACKAGE_VERSION,
+	    (long long)((now.msec - sb->started) / 1000));
+	buf_printf(b, "workers: %d", t->nworkers);
+	for (s = SB_STARTING; s < SB_NSTATES; s++)
+		buf_printf(b, "%s%s %d", s == SB_STARTING ? " (" : ", ",
+		    sb_state_name(s), t->workers[s]);
+	buf_printf(b, ")\nconnections: %llu\nrequests: %llu\n",
+	    (unsigned long long)t->connections, (unsigned long long)t->requests);
+	for (i = 0; i < cf->nupstreams; i++) {
+		const struct upstream *u = cf->upstreams[i];
+		buf_printf(b, "\nupstream %s (%s)\n", u->name, method_name(u->method));
+		for (j = 0; j < u->npeers; j++) {
+			view(&u->peers[j], &v);
+			buf_printf(b, "  %s %s active=%d requests=%llu failures=%llu "
+			    "avg_response_ms=%.1f", v.p->addr, v.state, v.active,
+			    (unsigned long long)v.p->st->requests,
+			    (unsigned long long)v.p->st->failures, v.avg_ms);
+			if (u->hc.enabled && v.p->st->hc_last != 0) {
+				iso_time(v.p->st->hc_last, when, sizeof(when));
+				buf_printf(b, " health_check=%s status=%d at %s",
+				    v.p->st->unhealthy ? "failing" : "passing",
+				    v.p->st->hc_status, when);
+			} else if (u->hc.enabled)
+				buf_adds(b, " health_check=pending");
+			buf_addc(b, '\n');
+		}
+	}
+}
+
+static void
+json_str(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_printf(b, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			buf_printf(b, "\\u%04x", (unsigned char)*s);
+		else
+			buf_addc(b, *s);
+	}
+	buf_addc(b, '"');
+}
+
+static void
+json_server(struct buf *b, const struct upstream *u, const struct server_view *v)
+{
+	const struct peer_state *st = v->p->st;
+	char when[32];
+
+	buf_adds(b, "{\"address\":");
+	json_str(b, v->p->addr);
+	buf_adds(b, ",\"name\":");
+	json_str(b, v->p->name);
+	buf_printf(b, ",\"state\":\"%s\",\"backup\":%s,\"weight\":%d,\"active\":%d,"
+	    "\"requests\":%llu,\"failures\":%llu,\"responses\":%llu,"
+	    "\"avg_response_ms\":%.1f,\"health_check\":", v->state,
+	    v->p->backup ? "true" : "false", v->p->weight, v->active,
+	    (unsigned long long)st->requests, (unsigned long long)st->failures,
+	    (unsigned long long)st->responses, v->avg_ms);
+	if (!u->hc.enabled)
+		buf_adds(b, "null}");
+	else if (st->hc_last == 0)
+		buf_adds(b, "{\"last\":null,\"status\":null,\"result\":\"pending\"}}");
+	else {
+		iso_time(st->hc_last, when, sizeof(when));
+		buf_printf(b, "{\"last\":\"%s\",\"status\":%d,\"result\":\"%s\"}}", when,
+		    st->hc_status, st->unhealthy ? "failing" : "passing");
+	}
+}
+
+static void
+json(struct buf *b, const struct config *cf, const struct totals *t)
+{
+	size_t i, j;
+	int s;
+	struct server_view v;
+
+	buf_printf(b, "{\"version\":\"%s\",\"uptime_seconds\":%lld,\"workers\":"
+	    "{\"total\":%d", PACKAGE_VERSION,
+	    (long long)((now.msec - sb->started) / 1000), t->nworkers);
+	for (s = SB_STARTING; s < SB_NSTATES; s++)
+		buf_printf(b, ",\"%s\":%d", sb_state_name(s), t->workers[s]);
+	buf_printf(b, "},\"connections\":%llu,\"requests\":%llu,\"upstreams\":{",
+	    (unsigned long long)t->connections, (unsigned long long)t->requests);
+	for (i = 0; i < cf->nupstreams; i++) {
+		const struct upstream *u = cf->upstreams[i];
+		if (i > 0)
+			buf_addc(b, ',');
+		json_str(b, u->name);
+		buf_printf(b, ":{\"method\":\"%s\",\"servers\":[", method_name(u->method));
+		for (j = 0; j < u->npeers; j++) {
+			if (j > 0)
+				buf_addc(b, ',');
+			view(&u->peers[j], &v);
+			json_server(b, u, &v);
+		}
+		buf_adds(b, "]}");
+	}
+	buf_adds(b, "}}\n");
+}
+
+/* Label values escape backslash, quote and newline. */
+static void
+label(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			buf_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, *s);
+	}
+}
+
+static void
+metric_head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+server_labels(struct buf *b, const char *metric, const struct upstream *u,
+    const struct peer *p)
+{
+	buf_printf(b, "%s{upstream=\"", metric);
+	label(b, u->name);
+	buf_adds(b, "\",server=\"");
+	label(b, p->addr);
+	buf_adds(b, "\"}");
+}
+
+/* One family of per-server samples. */
+static void
+server_family(struct buf *b, const struct config *cf, const char *name,
+    const char *type, const char *help, int which)
+{
+	size_t i, j;
+	struct server_view v;
+
+	metric_head(b, name, type, help);
+	for (i = 0; i < cf->nupstreams; i++)
+		for (j = 0; j < cf->upstreams[i]->npeers; j++) {
+			const struct upstream *u = cf->upstreams[i];
+			const struct peer_state *st = u->peers[j].st;
+			view(&u->peers[j], &v);
+			if (which == 5 && (!u->hc.enabled || st->hc_last == 0))
+				continue;
+			server_labels(b, name, u, &u->peers[j]);
+			switch (which) {
+			case 0: buf_printf(b, " %d\n", strcmp(v.state, "up") == 0 ||
+				    strcmp(v.state, "backup") == 0); break;
+			case 1: buf_printf(b, " %d\n", v.active); break;
+			case 2: buf_printf(b, " %llu\n", (unsigned long long)st->requests);
+				break;
+			case 3: buf_printf(b, " %llu\n", (unsigned long long)st->failures);
+				break;
+			case 4: buf_printf(b, " %.3f\n", (double)st->response_ms / 1000);
+				break;
+			case 5: buf_printf(b, " %.3f\n", (double)st->hc_last / 1000); break;
+			case 6: buf_printf(b, " %llu\n", (unsigned long long)st->responses);
+				break;
+			}
+		}
+}
+
+static void
+prometheus(struct buf *b, const struct config *cf, const struct totals *t)
+{
+	int s;
+
+	metric_head(b, "portico_workers", "gauge", "Worker processes by state.");
+	for (s = SB_STARTING; s < SB_NSTATES; s++)
+		buf_printf(b, "portico_workers{state=\"%s\"} %d\n", sb_state_name(s),
+		    t->workers[s]);
+	metric_head(b, "portico_connections_total", "counter",
+	    "Client connections accepted.");
+	buf_printf(b, "portico_connections_total %llu\n",
+	    (unsigned long long)t->connections);
+	metric_head(b, "portico_requests_total", "counter", "Client requests served.");
+	buf_printf(b, "portico_requests_total %llu\n", (unsigned long long)t->requests);
+	server_family(b, cf, "portico_upstream_server_up", "gauge",
+	    "1 if the upstream server takes requests (up or backup), else 0.", 0);
+	server_family(b, cf, "portico_upstream_server_active_connections", "gauge",
+	    "Connections to the server open now, across all workers.", 1);
+	server_family(b, cf, "portico_upstream_server_requests_total", "counter",
+	    "Requests sent to the server.", 2);
+	server_family(b, cf, "portico_upstream_server_failures_total", "counter",
+	    "Failed attempts (connect errors, timeouts, bad responses).", 3);
+	server_family(b, cf, "portico_upstream_server_responses_total", "counter",
+	    "Complete responses received from the server.", 6);
+	server_family(b, cf, "portico_upstream_server_response_seconds_total",
+	    "counter", "Time spent on complete responses.", 4);
+	server_family(b, cf, "portico_upstream_server_health_check_timestamp_seconds",
+	    "gauge", "When the last active health check finished.", 5);
+}
+
+int
+status_handle(struct request *r)
+{
+	struct buf b = { 0 };
+	struct totals t;
+	const struct config *cf = worker_config();
+
+	if (r->method != M_GET && r->method != M_HEAD)
+		return 405;
+	clock_update();
+	count(&t);
+	switch (r->loc->status) {
+	case STATUS_JSON:
+		json(&b, cf, &t);
+		r->content_type = "application/json";
+		break;
+	case STATUS_PROMETHEUS:
+		prometheus(&b, cf, &t);
+		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+		break;
+	default:
+		text(&b, cf, &t);
+		r->content_type = "text/plain";
+	}
+	r->status = 200;
+	r->body = BODY_MEM;
+	r->mem = (struct str){ pool_strndup(r->pool, b.p ? b.p : "", b.len), b.len };
+	r->out_length = (long long)b.len;
+	http_set_header(r, "Cache-Control", STR("no-cache"));
+	buf_free(&b);
+	return 0;
+}
