@@ -1028,8 +1028,11 @@ proxy_data(struct proxy *p, const char **data)
 {
 	size_t n = spool_get(&p->spool, data);
 
-	if (n == 0 && p->state == S_BODY && spool_room(&p->spool) > 0)
-		read_body(p);	/* the client drained us: the upstream may go on */
+	/* The client drained the spool: read on without waiting for poll. */
+	if (n == 0 && p->state == S_BODY && spool_room(&p->spool) > 0) {
+		read_body(p);
+		n = spool_get(&p->spool, data);
+	}
 	return n;
 }
 
