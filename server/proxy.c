@@ -878,9 +878,15 @@ read_body(struct proxy *p)
 int
 proxy_start(struct request *r, const struct proxy_io *io)
 {
-	struct proxy *p = pool_zalloc(r->pool, sizeof(*p));
+	struct proxy *p;
 	size_t cap = (size_t)r->sc->proxy_buffer_size;
 
+	if (r->chunked && r->sc->proxy_http_version == 10) {
+		req_log(r, LV_ERROR, 0, "a chunked request body cannot be sent to an "
+		    "HTTP/1.0 upstream (set proxy_http_version = \"1.1\")");
+		return 411;
+	}
+	p = pool_zalloc(r->pool, sizeof(*p));
 	p->r = r;
 	p->io = io;
 	p->up = r->loc->proxy->up;
