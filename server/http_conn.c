@@ -425,7 +425,8 @@ serve_one(struct conn *c, struct request *r, int rc)
 		r->body_done = !r->chunked && r->body_left == 0;
 		request_process(r);
 	}
-	if (r->proxy != NULL) {
+	/* A failed proxy answers with an error page, which may proxy again. */
+	while (r->proxy != NULL && !sent) {
 		keepalive_limits(c, r);
 		sent = http_proxy_serve(c, r);
 		if (!sent)

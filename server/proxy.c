@@ -999,9 +999,7 @@ proxy_step(struct proxy *p, short revents)
 			read_head(p);
 			break;
 		}
-		do_send(p);
-		if (p->state == S_HEAD && p->phase == PX_WORKING)
-			read_head(p);
+		do_send(p);	/* then wait: the answer is not there yet */
 		break;
 	case S_HEAD:
 		read_head(p);
