@@ -187,7 +187,7 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 	struct pollfd pfd[2];
 	const char *data;
 	size_t n;
-	bool ended = false;
+	bool ended = false, watch_client = true;
 	int64_t deadline, client_deadline = 0;
 	int rc;
 
@@ -220,7 +220,8 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 			return;
 		}
 		proxy_events(p, &pfd[0]);
-		pfd[1] = (struct pollfd){ c->fd, pos < c->out.len ? POLLOUT : 0, 0 };
+		pfd[1] = (struct pollfd){ c->fd, (short)(pos < c->out.len ? POLLOUT :
+		    watch_client ? POLLRDHUP : 0), 0 };
 		deadline = proxy_deadline(p);
 		if (client_deadline && (deadline == 0 || client_deadline < deadline))
 			deadline = client_deadline;
@@ -234,6 +235,14 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 		if (pfd[1].revents & (POLLERR | POLLHUP)) {
 			c->broken = true;
 			return;
+		}
+		if (pfd[1].revents & POLLRDHUP) {
+			if (client_closed(c)) {
+				proxy_client_gone(p);
+				c->broken = true;
+				return;
+			}
+			watch_client = false;
 		}
 		proxy_step(p, pfd[0].fd >= 0 ? pfd[0].revents : 0);
 	}
