@@ -99,9 +99,13 @@ parse_listen(const char *text, struct listen_addr *la, const char **err)
 		la->wildcard = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
 	} else {
 		colon = strrchr(addr, ':');
-		if (colon == NULL && parse_port(addr, &p) == 0)
+		if (colon == NULL && addr[strspn(addr, "0123456789")] == '\0') {
+			if (parse_port(addr, &p) != 0) {
+				*err = "invalid port";
+				return -1;
+			}
 			addr = "*";
-		else if (colon != NULL) {
+		} else if (colon != NULL) {
 			*colon = '\0';
 			if (parse_port(colon + 1, &p) != 0) {
 				*err = "invalid port";
@@ -299,10 +303,15 @@ set_match(SET_ARGS)
 	return 0;
 }
 
+/* "/a" and "^~ /a" are one location to nginx, whichever is written. */
 static bool
 same_match(const struct location *a, const struct location *b)
 {
-	return a->kind == b->kind && strcmp(a->pattern, b->pattern) == 0;
+	bool pa = a->kind == MATCH_PREFIX || a->kind == MATCH_PREFIX_STOP;
+	bool pb = b->kind == MATCH_PREFIX || b->kind == MATCH_PREFIX_STOP;
+
+	return (a->kind == b->kind || (pa && pb)) &&
+	    strcmp(a->pattern, b->pattern) == 0;
 }
 
 static int

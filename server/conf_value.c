@@ -411,6 +411,8 @@ parse_cidr(const char *s, struct access_rule *r)
 		return -1;
 	bits = max;
 	if (slash != NULL) {
+		if (!isdigit((unsigned char)slash[1]))
+			return -1;
 		errno = 0;
 		bits = strtol(slash + 1, &end, 10);
 		if (errno || end == slash + 1 || *end != '\0' || bits < 0 || bits > max)

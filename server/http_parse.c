@@ -53,19 +53,23 @@ http_head_end(const char *buf, size_t len, size_t *scan)
 	return 0;
 }
 
-/* For an incomplete head: the error status once it can no longer fit. */
+/*
+ * For an incomplete head: the error status once it can no longer fit.  A
+ * line may hold HTTP_LINE_MAX bytes before its CR LF, so it is too long
+ * only past HTTP_LINE_MAX + 1 bytes without LF (the parser's own limit).
+ */
 int
 http_head_overflow(const char *buf, size_t len)
 {
-	const char *lf = memchr(buf, '\n', len < HTTP_LINE_MAX ? len : HTTP_LINE_MAX);
-	const char *last;
+	size_t scan = len < HTTP_LINE_MAX + 2 ? len : HTTP_LINE_MAX + 2;
+	const char *lf = memchr(buf, '\n', scan), *last;
 
 	if (lf == NULL)
-		return len >= HTTP_LINE_MAX ? 414 : 0;
+		return len > HTTP_LINE_MAX + 1 ? 414 : 0;
 	if (len >= HTTP_HEAD_MAX)
 		return 431;
 	last = memrchr(buf, '\n', len);
-	if (len - (size_t)(last - buf) > HTTP_LINE_MAX)
+	if (len - (size_t)(last - buf) - 1 > HTTP_LINE_MAX + 1)
 		return 431;
 	return 0;
 }
@@ -355,9 +359,8 @@ parse_semantics(struct request *r, struct str target_host)
 		struct header *h = &r->headers[i];
 
 		if (str_caseeq(h->name, "Host")) {
-			if (nhost++ > 0)
-				return 400;
-			if (target_host.p == NULL && http_parse_host(h->value,
+			/* Validated even when the target names the host. */
+			if (nhost++ > 0 || http_parse_host(h->value,
 			    pool_alloc(r->pool, h->value.n + 1), &r->host) != 0)
 				return 400;
 		} else if (str_caseeq(h->name, "Connection")) {

@@ -34,7 +34,10 @@ skip_spaces(const char **p, const char *end)
 
 /*
  * Returns 206 with ranges in out[0..*n), 416, or 200 when the header is to
- * be ignored (not a byte range, or ranges that add up to more than size).
+ * be ignored.  nginx's rules: a range starting past the end, or written
+ * backwards, is dropped (but one starting at 0 voids the header, so an
+ * empty file is sent whole); none left is 416; ranges adding up to more
+ * than the file are ignored.
  */
 int
 http_parse_range(struct str h, long long size, struct range *out, size_t max,
@@ -45,47 +48,46 @@ http_parse_range(struct str h, long long size, struct range *out, size_t max,
 	bool suffix;
 
 	*n = 0;
-	if (h.n < 6 || strncasecmp(p, "bytes=", 6) != 0)
+	if (h.n < 7 || strncasecmp(p, "bytes=", 6) != 0)
 		return 200;
 	p += 6;
 	for (;;) {
 		skip_spaces(&p, end);
-		suffix = p < end && *p == '-';
 		start = 0;
+		suffix = p < end && *p == '-';
 		if (suffix)
 			p++;
-		else if (number(&p, end, &start) != 0)
-			return 416;
-		skip_spaces(&p, end);
-		if (!suffix) {
+		else {
+			if (number(&p, end, &start) != 0)
+				return 416;
+			skip_spaces(&p, end);
 			if (p >= end || *p++ != '-')
 				return 416;
 			skip_spaces(&p, end);
 		}
-		if (p >= end || *p == ',') {
-			if (suffix)
+		if (!suffix && (p >= end || *p == ',')) {
+			last = size;		/* open end; last is exclusive */
+		} else {
+			if (number(&p, end, &last) != 0)
 				return 416;
-			last = size - 1;
-		} else if (number(&p, end, &last) != 0)
-			return 416;
-		skip_spaces(&p, end);
-		if (p < end && *p != ',')
-			return 416;
-		if (suffix) {
-			start = last > size ? 0 : size - last;
-			last = size - 1;
-		} else if (start > last)
-			return 416;
-		if (last >= size)
-			last = size - 1;
-		if (start < size) {
+			skip_spaces(&p, end);
+			if (p < end && *p != ',')
+				return 416;
+			if (suffix) {
+				start = last < size ? size - last : 0;
+				last = size;
+			} else
+				last = last >= size ? size : last + 1;
+		}
+		if (start < last) {
 			if (*n == max)
 				return 200;
 			out[*n].start = start;
-			out[*n].end = last;
+			out[*n].end = last - 1;
 			(*n)++;
-			total += last - start + 1;
-		}
+			total += last - start;
+		} else if (start == 0)
+			return 200;
 		if (p >= end)
 			break;
 		p++;			/* ',' */

@@ -158,17 +158,17 @@ shm_zone(const char *name, size_t size, uint32_t gen, bool *fresh)
 			*fresh = false;
 		return AT(z->off);
 	}
-	/* A zone whose size changed is renamed away: old workers may still use
-	 * it, so it is freed with its generation. */
-	if (z != NULL)
-		snprintf(z->name, sizeof(z->name), "(retired)");
 	slot = zone_unused();
-	if (slot == NULL || strlen(name) >= sizeof(slot->name) ||
+	if (size == 0 || slot == NULL || strlen(name) >= sizeof(slot->name) ||
 	    (off = arena_alloc(size)) == 0) {
 		logmsg(LV_EMERG, "shared memory: no room for zone \"%s\" of %zu bytes",
 		    name, size);
 		return NULL;
 	}
+	/* A zone whose size changed is renamed away: old workers may still use
+	 * it, so it is freed with its generation. */
+	if (z != NULL)
+		snprintf(z->name, sizeof(z->name), "(retired)");
 	snprintf(slot->name, sizeof(slot->name), "%s", name);
 	slot->off = off;
 	slot->size = ROUND(size);
