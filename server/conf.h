@@ -119,6 +119,25 @@ struct ret {
 #define NEXT_HTTP_404		0x40
 #define NEXT_NON_IDEMPOTENT	0x80
 
+/* ssl_protocols */
+#define PROTO_TLSv1		0x01
+#define PROTO_TLSv1_1		0x02
+#define PROTO_TLSv1_2		0x04
+#define PROTO_TLSv1_3		0x08
+
+struct ssl_cache_conf {
+	bool		 shared;	/* false: "off" */
+	const char	*name;
+	long long	 size;
+};
+
+/* Name/value pairs written as a group (ssl_conf_command). */
+struct kvlist {
+	const char	**names;
+	const char	**values;
+	size_t		  n;
+};
+
 /* Settings inherited main -> server -> location. */
 struct scope {
 	uint64_t		 set[SETTINGS_MAX / 64];
@@ -150,6 +169,18 @@ struct scope {
 	int			 proxy_buffering;
 	int			 proxy_http_version;	/* 10 or 11 */
 	long long		 proxy_buffer_size;
+	int			 proxy_ssl_verify;
+	const char		*proxy_ssl_trusted_certificate;
+	struct strv		 ssl_certificate;
+	struct strv		 ssl_certificate_key;
+	int			 ssl_protocols;		/* PROTO_* */
+	const char		*ssl_ciphers;
+	struct kvlist		 ssl_conf_command;
+	int			 ssl_prefer_server_ciphers;
+	struct ssl_cache_conf	 ssl_session_cache;
+	long long		 ssl_session_timeout;
+	int			 ssl_session_tickets;
+	struct strv		 ssl_session_ticket_key;
 };
 
 enum lb_method {
@@ -282,6 +313,7 @@ struct server {
 	struct location		**locs;		/* as written */
 	size_t			  nlocs;
 	struct location		 deflt;		/* when no location matches */
+	void			*ssl_ctx;	/* SSL_CTX, for servers on ssl listeners */
 	struct scope		 sc;
 	const char		*file;
 	int			 line;

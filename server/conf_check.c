@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mime.h"
 #include "regex.h"
+#include "tls.h"
 
 static const char *fmt_combined =
     "$remote_addr - $remote_user [$time_local] \"$request\" $status "
@@ -28,20 +29,38 @@ static const char *fmt_main =
     "$body_bytes_sent \"$http_referer\" \"$http_user_agent\" "
     "\"$http_x_forwarded_for\"";
 
+static void
+vreport(int level, const char *file, int line, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (file != NULL && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, " in %s:%d", file, line);
+	conf_report(level, msg);
+}
+
 void
 conf_error_at(struct cfload *ld, const char *file, int line, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	vreport(LV_EMERG, file, line, fmt, ap);
 	va_end(ap);
-	if (file != NULL && n >= 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, " in %s:%d", file, line);
-	conf_report(LV_EMERG, msg);
 	ld->errors++;
+}
+
+void
+cf_warn_at(struct cfload *ld, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(LV_WARN, file, line, fmt, ap);
+	va_end(ap);
+	ld->cf->warnings++;
 }
 
 static bool
@@ -311,6 +330,7 @@ conf_check(struct cfload *ld)
 			add_to_vhosts(ld, srv, &srv->listens[j]);
 	}
 	build_listeners(ld);
+	tls_configure(ld);
 	conf_check_upstreams(ld);
 	builtin_formats(ld);
 	check_scope_logs(ld, &cf->sc);
@@ -342,6 +362,7 @@ conf_release(struct config *cf)
 
 	for (lf = cf->logs; lf != NULL; lf = lf->next)
 		log_file_close(lf);
+	tls_release(cf);
 	for (i = 0; i < cf->nservers; i++) {
 		srv = cf->servers[i];
 		for (j = 0; j < srv->nnames; j++)

@@ -78,6 +78,8 @@ void	cf_error(struct cfload *, const config_setting_t *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	cf_warn(struct cfload *, const config_setting_t *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+void	cf_warn_at(struct cfload *, const char *file, int line, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 int	cf_line(const config_setting_t *);
 void	conf_report(int level, const char *msg);
 void	conf_error_at(struct cfload *, const char *file, int line, const char *fmt,
@@ -138,6 +140,10 @@ int	set_proxy_set_header(struct cfload *, struct level *, const config_setting_t
 int	set_next_upstream(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_http_version(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_status(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_paths(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_ssl_protocols(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_ssl_session_cache(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_ssl_conf_command(struct cfload *, struct level *, const config_setting_t *, void *);
 
 void	merge_headers(struct pool *, void *, const void *, bool);
 

@@ -103,6 +103,27 @@ const struct setting settings[] = {
 	{ "proxy_buffer_size", MSL, SCOPE(proxy_buffer_size), Q("4k"), set_size,
 	    NULL, 0 },
 
+	/* TLS */
+	{ "ssl_certificate", M | S, SCOPE(ssl_certificate), NULL, set_paths, NULL, 0 },
+	{ "ssl_certificate_key", M | S, SCOPE(ssl_certificate_key), NULL, set_paths,
+	    NULL, 0 },
+	{ "ssl_protocols", M | S, SCOPE(ssl_protocols), Q("TLSv1.2 TLSv1.3"),
+	    set_ssl_protocols, NULL, 0 },
+	{ "ssl_ciphers", M | S, SCOPE(ssl_ciphers), Q("HIGH:!aNULL:!MD5"), set_string,
+	    NULL, 0 },
+	{ "ssl_conf_command", M | S, SCOPE(ssl_conf_command), NULL,
+	    set_ssl_conf_command, NULL, 0 },
+	{ "ssl_prefer_server_ciphers", M | S, SCOPE(ssl_prefer_server_ciphers),
+	    "false", set_bool, NULL, 0 },
+	{ "ssl_session_cache", M | S, SCOPE(ssl_session_cache), Q("shared:SSL:10m"),
+	    set_ssl_session_cache, NULL, 0 },
+	{ "ssl_session_timeout", M | S, SCOPE(ssl_session_timeout), Q("10m"),
+	    set_msec, NULL, 0 },
+	{ "ssl_session_tickets", M | S, SCOPE(ssl_session_tickets), "true", set_bool,
+	    NULL, 0 },
+	{ "ssl_session_ticket_key", M | S, SCOPE(ssl_session_ticket_key), NULL,
+	    set_paths, NULL, 0 },
+
 	/* inside an upstream */
 	{ "method", U, NONE, NULL, set_method, NULL, 0 },
 	{ "servers", U, NONE, NULL, set_upstream_servers, NULL, 0 },

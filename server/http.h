@@ -52,6 +52,11 @@ struct conn {
 	int			 peer_port;
 	uint64_t		 id;			/* $connection */
 	unsigned		 requests;		/* $connection_requests */
+	void			*ssl;			/* SSL *, NULL for plain */
+	struct ssl_cache	*ssl_cache;
+	short			 want;			/* poll events I/O waits for */
+	bool			 h2;			/* ALPN chose h2 */
+	char			 sni[256];		/* $ssl_server_name */
 	char			*in;			/* input buffer */
 	size_t			 in_cap;
 	size_t			 in_start;		/* unconsumed bytes: [start, end) */

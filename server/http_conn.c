@@ -12,13 +12,13 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "http.h"
+#include "io.h"
 #include "log.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -30,16 +30,6 @@
 
 enum { READ_OK, READ_CLOSE, READ_ERROR };
 
-/* Wait until fd is ready, at most timeout ms.  1 ready, 0 timed out,
- * -1 the worker is asked to quit while this connection is idle. */
-static int
-wait_fd(int fd, short events, long long timeout, bool idle)
-{
-	struct pollfd pfd = { fd, events, 0 };
-
-	return worker_poll(&pfd, 1, timeout, idle);
-}
-
 /* Read more input.  >0 bytes, 0 EOF, -1 error, -2 timeout, -3 quit.
  * wait_first skips a read that would only say EAGAIN: a keep-alive client
  * sends its next request only after reading our last response. */
@@ -49,16 +39,19 @@ fill(struct conn *c, long long timeout, bool idle, bool wait_first)
 	ssize_t n;
 	int w;
 
+	if (io_buffered(c))
+		wait_first = false;	/* TLS holds bytes poll cannot see */
+	c->want = POLLIN;
 	for (;;) {
 		if (wait_first) {
-			w = wait_fd(c->fd, POLLIN, timeout, idle);
+			w = io_wait(c, timeout, idle);
 			if (w == 0)
 				return -2;
 			if (w < 0)
 				return -3;
 			wait_first = false;
 		}
-		n = read(c->fd, c->in + c->in_end, c->in_cap - c->in_end);
+		n = io_read(c, c->in + c->in_end, c->in_cap - c->in_end);
 		if (n > 0) {
 			c->in_end += (size_t)n;
 			return n;
@@ -155,18 +148,14 @@ static int
 send_all(struct conn *c, struct iovec *iov, int iovcnt, int flags,
     long long timeout, long long *sent)
 {
-	struct msghdr msg;
 	ssize_t n;
 
 	while (iovcnt > 0) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)iovcnt;
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | flags);
+		n = io_writev(c, iov, iovcnt, flags);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, timeout, false) <= 0)
+			if (errno != EAGAIN || io_wait(c, timeout, false) <= 0)
 				goto broken;
 			continue;
 		}
@@ -207,8 +196,8 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
 	off_t o = off;
 
 	while (len > 0) {
-		if (r->sc->sendfile) {
-			n = sendfile(c->fd, r->fd, &o, (size_t)(len > (1 << 30) ?
+		if (r->sc->sendfile || c->ssl != NULL) {
+			n = io_sendfile(c, r->fd, &o, (size_t)(len > (1 << 30) ?
 			    (1 << 30) : len));
 		} else {
 			n = pread(r->fd, chunk, len < (long long)sizeof(chunk) ?
@@ -235,7 +224,7 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, timeout, false) <= 0) {
+		if (errno != EAGAIN || io_wait(c, timeout, false) <= 0) {
 			c->broken = true;
 			return -1;
 		}
@@ -349,15 +338,16 @@ linger_close(struct conn *c)
 	int64_t deadline = clock_mono_ms() + LINGER_TOTAL_MS;
 	ssize_t n;
 
-	if (shutdown(c->fd, SHUT_WR) != 0)
+	if (c->ssl != NULL || shutdown(c->fd, SHUT_WR) != 0)
 		return;
+	c->want = POLLIN;
 	while (clock_mono_ms() < deadline) {
 		n = read(c->fd, sink, sizeof(sink));
 		if (n > 0)
 			continue;
 		if (n == 0 || errno != EAGAIN)
 			return;
-		if (wait_fd(c->fd, POLLIN, LINGER_WAIT_MS, false) <= 0)
+		if (io_wait(c, LINGER_WAIT_MS, false) <= 0)
 			return;
 	}
 }

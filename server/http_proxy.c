@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "io.h"
 #include "log.h"
 #include "proxy.h"
 #include "scoreboard.h"
@@ -38,7 +39,7 @@ read_body(struct request *r, char *buf, size_t n)
 		avail = c->in_end - c->in_start;
 		if (avail == 0) {
 			c->in_start = c->in_end = c->body_base;
-			k = read(c->fd, c->in + c->in_end, c->in_cap - c->in_end);
+			k = io_read(c, c->in + c->in_end, c->in_cap - c->in_end);
 			if (k == 0)
 				return -2;
 			if (k < 0)
@@ -91,16 +92,6 @@ http_proxy_start(struct request *r)
 	return proxy_start(r, &h1_io);
 }
 
-/* Has the client closed its side (and sent nothing more)? */
-static bool
-client_closed(struct conn *c)
-{
-	char b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
-}
-
 /* Run the engine until the response head is known, or it failed. */
 static void
 await_head(struct conn *c, struct request *r, struct proxy *p)
@@ -129,11 +120,13 @@ await_head(struct conn *c, struct request *r, struct proxy *p)
 		deadline = proxy_deadline(p);
 		if (body_deadline && (deadline == 0 || body_deadline < deadline))
 			deadline = body_deadline;
+		if (proxy_wants_body(p) && io_buffered(c))
+			deadline = now_ms;	/* TLS holds body bytes already */
 		rc = worker_poll(pfd, (nfds_t)n, deadline ? deadline - now_ms : 3600000,
 		    false);
 		if (n == 2 && (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) &&
 		    !proxy_wants_body(p)) {
-			if (client_closed(c)) {
+			if (io_closed(c)) {
 				proxy_client_gone(p);
 				return;
 			}
@@ -168,7 +161,7 @@ flush(struct conn *c, size_t *pos, long long *sent)
 	ssize_t n;
 
 	while (*pos < c->out.len) {
-		n = send(c->fd, c->out.p + *pos, c->out.len - *pos, MSG_NOSIGNAL);
+		n = io_write(c, c->out.p + *pos, c->out.len - *pos);
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
 		*pos += (size_t)n;
@@ -220,7 +213,7 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 			return;
 		}
 		proxy_events(p, &pfd[0]);
-		pfd[1] = (struct pollfd){ c->fd, (short)(pos < c->out.len ? POLLOUT :
+		pfd[1] = (struct pollfd){ c->fd, (short)(pos < c->out.len ? c->want :
 		    watch_client ? POLLRDHUP : 0), 0 };
 		deadline = proxy_deadline(p);
 		if (client_deadline && (deadline == 0 || client_deadline < deadline))
@@ -237,7 +230,7 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 			return;
 		}
 		if (pfd[1].revents & POLLRDHUP) {
-			if (client_closed(c)) {
+			if (io_closed(c)) {
 				proxy_client_gone(p);
 				c->broken = true;
 				return;
@@ -248,7 +241,8 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 	}
 }
 
-/* One direction of the tunnel: read into b when empty, write it out. */
+/* One direction of the tunnel: read into b when empty, write it out.  An
+ * end is the client connection (plain or TLS) or the upstream socket. */
 struct pipe_buf {
 	char	 b[TUNNEL_BUF];
 	size_t	 len;
@@ -256,22 +250,34 @@ struct pipe_buf {
 	bool	 eof;
 };
 
+static ssize_t
+end_read(struct conn *c, int fd, void *b, size_t n)
+{
+	return c != NULL ? io_read(c, b, n) : recv(fd, b, n, 0);
+}
+
+static ssize_t
+end_write(struct conn *c, int fd, const void *b, size_t n)
+{
+	return c != NULL ? io_write(c, b, n) : send(fd, b, n, MSG_NOSIGNAL);
+}
+
 static bool
-pump(int from, int to, struct pipe_buf *pb, short rev_from, short rev_to,
-    long long *count)
+pump(struct conn *fc, int from, struct conn *tc, int to, struct pipe_buf *pb,
+    bool readable, long long *count)
 {
 	ssize_t n;
 
-	if (pb->pos == pb->len && !pb->eof && (rev_from & (POLLIN | POLLHUP))) {
-		n = recv(from, pb->b, sizeof(pb->b), 0);
+	if (pb->pos == pb->len && !pb->eof && readable) {
+		n = end_read(fc, from, pb->b, sizeof(pb->b));
 		if (n > 0) {
 			pb->len = (size_t)n;
 			pb->pos = 0;
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			pb->eof = true;
 	}
-	if (pb->pos < pb->len && (rev_to & POLLOUT || rev_to == 0)) {
-		n = send(to, pb->b + pb->pos, pb->len - pb->pos, MSG_NOSIGNAL);
+	if (pb->pos < pb->len) {
+		n = end_write(tc, to, pb->b + pb->pos, pb->len - pb->pos);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return false;
 		if (n > 0) {
@@ -293,6 +299,7 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 	size_t nearly;
 	int ufd = proxy_tunnel(p, &early, &nearly);
 	long long ignored = 0;
+	bool buffered;
 	int rc;
 
 	up.len = c->in_end - c->in_start;
@@ -303,6 +310,8 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 	up.pos = down.pos = 0;
 	up.eof = down.eof = false;
 	for (;;) {
+		if ((up.eof && up.pos == up.len) || (down.eof && down.pos == down.len))
+			break;
 		pfd[0] = (struct pollfd){ c->fd, 0, 0 };
 		pfd[1] = (struct pollfd){ ufd, 0, 0 };
 		if (up.pos == up.len && !up.eof)
@@ -313,13 +322,15 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 			pfd[1].events |= POLLIN;
 		if (up.pos < up.len)
 			pfd[1].events |= POLLOUT;
-		if ((up.eof && up.pos == up.len) || (down.eof && down.pos == down.len))
+		buffered = up.pos == up.len && io_buffered(c);
+		rc = worker_poll(pfd, 2, buffered ? 0 : r->sc->proxy_read_timeout,
+		    false);
+		if (rc == 0 && !buffered)
 			break;
-		rc = worker_poll(pfd, 2, r->sc->proxy_read_timeout, false);
-		if (rc == 0)
-			break;
-		if (!pump(c->fd, ufd, &up, pfd[0].revents, pfd[1].revents, &ignored) ||
-		    !pump(ufd, c->fd, &down, pfd[1].revents, pfd[0].revents, sent))
+		if (!pump(c, c->fd, NULL, ufd, &up, buffered ||
+		    (pfd[0].revents & (POLLIN | POLLHUP)), &ignored) ||
+		    !pump(NULL, ufd, c, c->fd, &down, pfd[1].revents & (POLLIN | POLLHUP),
+		    sent))
 			break;
 		if ((pfd[0].revents | pfd[1].revents) & POLLERR)
 			break;

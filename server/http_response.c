@@ -111,13 +111,13 @@ http_location(struct request *r, struct str location)
 	int port;
 
 	if (location.n > 0 && location.p[0] == '/') {
-		buf_adds(&b, "http://");
+		buf_adds(&b, r->c->ssl != NULL ? "https://" : "http://");
 		if (r->host.n > 0)
 			buf_add(&b, r->host.p, r->host.n);
 		else if (r->srv != NULL)
 			buf_adds(&b, r->srv->first_name);
 		port = conn_local_port(r->c);
-		if (port != 80 && port > 0)
+		if (port > 0 && port != (r->c->ssl != NULL ? 443 : 80))
 			buf_printf(&b, ":%d", port);
 		buf_add(&b, location.p, location.n);
 		abs = pool_strndup(r->pool, b.p, b.len);

@@ -29,6 +29,7 @@
 #include "master.h"
 #include "scoreboard.h"
 #include "shm.h"
+#include "tls.h"
 #include "upstream.h"
 #include "upstream_state.h"
 #include "worker.h"
@@ -152,6 +153,7 @@ maintain(void)
 		health_wanted = true;
 		health_spawn();
 	}
+	tls_rotate(g->cf);
 	idle = count_idle(g->id, &victim);
 	total = sb_count(-1, -1);
 	if (idle < w->min_spare || total == 0) {
@@ -287,7 +289,8 @@ reload(void)
 		logmsg(LV_ERROR, "reload failed: keeping the running configuration");
 		return;
 	}
-	if (listen_open(cf) != 0 || upstream_bind(cf, next_gen) != 0) {
+	if (listen_open(cf) != 0 || upstream_bind(cf, next_gen) != 0 ||
+	    tls_bind(cf, next_gen) != 0) {
 		for (i = 0; i < ngens; i++)
 			live[i] = gens[i].cf;
 		listen_close_unused(live, ngens);
@@ -487,7 +490,7 @@ master_run(struct config *cf, bool foreground)
 	if (listen_open(cf) != 0)
 		return 1;
 	if (shm_create(ARENA_SIZE) != 0 || sb_init() != 0 || uz_init() != 0 ||
-	    upstream_bind(cf, next_gen) != 0)
+	    upstream_bind(cf, next_gen) != 0 || tls_bind(cf, next_gen) != 0)
 		return 1;
 	if (!foreground)
 		ready = daemonize();

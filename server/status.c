@@ -8,13 +8,16 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "http.h"
 #include "scoreboard.h"
+#include "ssl_cache.h"
 #include "status.h"
+#include "tls.h"
 #include "upstream.h"
 #include "upstream_state.h"
 #include "worker.h"
@@ -91,6 +94,45 @@ iso_time(int64_t ms, char *out, size_t size)
 	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Each shared TLS session cache once, by name. */
+static size_t
+caches(const struct config *cf, const char **names, struct ssl_cache **v,
+    size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < cf->nservers && n < max; i++) {
+		struct ssl_cache *c = tls_server_cache(cf->servers[i]);
+		const char *name = cf->servers[i]->sc.ssl_session_cache.name;
+		if (c == NULL)
+			continue;
+		for (j = 0; j < n && v[j] != c; j++)
+			;
+		if (j == n) {
+			names[n] = name;
+			v[n++] = c;
+		}
+	}
+	return n;
+}
+
+#define CACHES_MAX	64
+
+static void
+text_caches(struct buf *b, const struct config *cf)
+{
+	const char *names[CACHES_MAX];
+	struct ssl_cache *v[CACHES_MAX];
+	size_t n = caches(cf, names, v, CACHES_MAX), i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(b, "\nssl_session_cache %s: sessions=%u capacity=%u hits=%llu "
+		    "misses=%llu stores=%llu evictions=%llu\n", names[i], v[i]->used,
+		    v[i]->nslots, (unsigned long long)v[i]->hits,
+		    (unsigned long long)v[i]->misses, (unsigned long long)v[i]->stores,
+		    (unsigned long long)v[i]->evictions);
+}
+
 static void
 text(struct buf *b, const struct config *cf, const struct totals *t)
 {
@@ -126,6 +168,7 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 			buf_addc(b, '\n');
 		}
 	}
+	text_caches(b, cf);
 }
 
 static void
@@ -171,6 +214,25 @@ json_server(struct buf *b, const struct upstream *u, const struct server_view *v
 }
 
 static void
+json_caches(struct buf *b, const struct config *cf)
+{
+	const char *names[CACHES_MAX];
+	struct ssl_cache *v[CACHES_MAX];
+	size_t n = caches(cf, names, v, CACHES_MAX), i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		json_str(b, names[i]);
+		buf_printf(b, ":{\"sessions\":%u,\"capacity\":%u,\"hits\":%llu,"
+		    "\"misses\":%llu,\"stores\":%llu,\"evictions\":%llu}", v[i]->used,
+		    v[i]->nslots, (unsigned long long)v[i]->hits,
+		    (unsigned long long)v[i]->misses, (unsigned long long)v[i]->stores,
+		    (unsigned long long)v[i]->evictions);
+	}
+}
+
+static void
 json(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	size_t i, j;
@@ -198,6 +260,8 @@ json(struct buf *b, const struct config *cf, const struct totals *t)
 		}
 		buf_adds(b, "]}");
 	}
+	buf_adds(b, "},\"ssl_session_caches\":{");
+	json_caches(b, cf);
 	buf_adds(b, "}}\n");
 }
 
@@ -267,6 +331,37 @@ server_family(struct buf *b, const struct config *cf, const char *name,
 }
 
 static void
+prometheus_caches(struct buf *b, const struct config *cf)
+{
+	static const char *what[] = { "hits", "misses", "stores", "evictions" };
+	const char *names[CACHES_MAX];
+	struct ssl_cache *v[CACHES_MAX];
+	size_t n = caches(cf, names, v, CACHES_MAX), i, k;
+
+	if (n == 0)
+		return;
+	metric_head(b, "portico_ssl_session_cache_sessions", "gauge",
+	    "TLS sessions held in the shared cache.");
+	for (i = 0; i < n; i++) {
+		buf_adds(b, "portico_ssl_session_cache_sessions{cache=\"");
+		label(b, names[i]);
+		buf_printf(b, "\"} %u\n", v[i]->used);
+	}
+	for (k = 0; k < 4; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "portico_ssl_session_cache_%s_total", what[k]);
+		metric_head(b, name, "counter", "Shared TLS session cache events.");
+		for (i = 0; i < n; i++) {
+			uint64_t val = k == 0 ? v[i]->hits : k == 1 ? v[i]->misses :
+			    k == 2 ? v[i]->stores : v[i]->evictions;
+			buf_printf(b, "%s{cache=\"", name);
+			label(b, names[i]);
+			buf_printf(b, "\"} %llu\n", (unsigned long long)val);
+		}
+	}
+}
+
+static void
 prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	int s;
@@ -295,6 +390,7 @@ prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 	    "counter", "Time spent on complete responses.", 4);
 	server_family(b, cf, "portico_upstream_server_health_check_timestamp_seconds",
 	    "gauge", "When the last active health check finished.", 5);
+	prometheus_caches(b, cf);
 }
 
 int

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "http.h"
+#include "tls.h"
 #include "var.h"
 
 typedef void (*getter)(struct request *, struct str, struct buf *);
@@ -164,12 +165,48 @@ v_server_name(struct request *r, struct str a, struct buf *b)
 static void
 v_scheme(struct request *r, struct str a, struct buf *b)
 {
-	buf_adds(b, "http");
+	buf_adds(b, r->c->ssl != NULL ? "https" : "http");
 }
 
 static void
-v_empty(struct request *r, struct str a, struct buf *b)
+v_https(struct request *r, struct str a, struct buf *b)
 {
+	if (r->c->ssl != NULL)
+		buf_adds(b, "on");
+}
+
+static void
+v_ssl_protocol(struct request *r, struct str a, struct buf *b)
+{
+	const char *s = tls_protocol(r->c);
+
+	if (s != NULL)
+		buf_adds(b, s);
+}
+
+static void
+v_ssl_cipher(struct request *r, struct str a, struct buf *b)
+{
+	const char *s = tls_cipher(r->c);
+
+	if (s != NULL)
+		buf_adds(b, s);
+}
+
+/* "r" for a resumed session, "." otherwise, as nginx. */
+static void
+v_ssl_session_reused(struct request *r, struct str a, struct buf *b)
+{
+	int reused = tls_reused(r->c);
+
+	if (reused >= 0)
+		buf_addc(b, reused ? 'r' : '.');
+}
+
+static void
+v_ssl_server_name(struct request *r, struct str a, struct buf *b)
+{
+	buf_adds(b, r->c->sni);
 }
 
 static void
@@ -462,7 +499,7 @@ static const struct var_def vars[] = {
 	{ "server_name", v_server_name, false },
 	{ "server_protocol", v_server_protocol, false },
 	{ "scheme", v_scheme, false },
-	{ "https", v_empty, false },
+	{ "https", v_https, false },
 	{ "request", v_request, false },
 	{ "request_method", v_method, false },
 	{ "request_uri", v_request_uri, false },
@@ -488,10 +525,10 @@ static const struct var_def vars[] = {
 	{ "upstream_addr", v_upstream_addr, false },
 	{ "upstream_status", v_upstream_status, false },
 	{ "upstream_response_time", v_upstream_response_time, false },
-	{ "ssl_protocol", v_empty, false },
-	{ "ssl_cipher", v_empty, false },
-	{ "ssl_session_reused", v_empty, false },
-	{ "ssl_server_name", v_empty, false },
+	{ "ssl_protocol", v_ssl_protocol, false },
+	{ "ssl_cipher", v_ssl_cipher, false },
+	{ "ssl_session_reused", v_ssl_session_reused, false },
+	{ "ssl_server_name", v_ssl_server_name, false },
 	{ "connection", v_connection, false },
 	{ "connection_requests", v_connection_requests, false },
 	{ "pid", v_pid, false },

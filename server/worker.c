@@ -23,8 +23,10 @@
 #include "conf.h"
 #include "fdcache.h"
 #include "http.h"
+#include "io.h"
 #include "log.h"
 #include "scoreboard.h"
+#include "tls.h"
 #include "worker.h"
 
 volatile sig_atomic_t worker_quit;
@@ -267,8 +269,10 @@ worker_main(struct config *config, int slot, int nfd)
 		c.id = __atomic_add_fetch(&sb->connection_seq, 1, __ATOMIC_RELAXED);
 		c.vh = choose_vhosts(&c);
 		sb_set_client(c.peer_text);
-		http_serve(&c);
-		close(c.fd);
+		if (!c.vh->ssl || tls_accept(&c,
+		    c.vh->def->sc.client_header_timeout) == 0)
+			http_serve(&c);
+		io_close(&c);
 		if (cf->main.workers.max_requests > 0 &&
 		    ++served >= (unsigned long long)cf->main.workers.max_requests)
 			break;

@@ -1,0 +1,122 @@
+/*
+ * Connection I/O over a plain socket or a TLS session.  Over TLS, writes
+ * of several pieces are gathered into one record where they fit, and
+ * files are read into memory before being written (sendfile cannot
+ * encrypt).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "io.h"
+#include "tls.h"
+#include "worker.h"
+
+#define GATHER	16384		/* a TLS record's worth of plaintext */
+
+ssize_t
+io_read(struct conn *c, void *buf, size_t n)
+{
+	if (c->ssl != NULL)
+		return tls_read(c, buf, n);
+	c->want = POLLIN;
+	return read(c->fd, buf, n);
+}
+
+ssize_t
+io_write(struct conn *c, const void *buf, size_t n)
+{
+	if (c->ssl != NULL)
+		return tls_write(c, buf, n);
+	c->want = POLLOUT;
+	return send(c->fd, buf, n, MSG_NOSIGNAL);
+}
+
+ssize_t
+io_writev(struct conn *c, struct iovec *iov, int n, int flags)
+{
+	static char gather[GATHER];
+	struct msghdr msg;
+	size_t len = 0;
+	int i;
+
+	if (c->ssl == NULL) {
+		c->want = POLLOUT;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
+		return sendmsg(c->fd, &msg, MSG_NOSIGNAL | flags);
+	}
+	for (i = 0; i < n && len + iov[i].iov_len <= GATHER; i++) {
+		memcpy(gather + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	if (i == 0)
+		return tls_write(c, iov[0].iov_base, iov[0].iov_len);
+	return tls_write(c, gather, len);
+}
+
+ssize_t
+io_sendfile(struct conn *c, int fd, off_t *off, size_t n)
+{
+	static char chunk[GATHER];
+	ssize_t k, w;
+
+	if (c->ssl == NULL) {
+		c->want = POLLOUT;
+		return sendfile(c->fd, fd, off, n);
+	}
+	k = pread(fd, chunk, n < GATHER ? n : GATHER, *off);
+	if (k <= 0)
+		return k;
+	w = tls_write(c, chunk, (size_t)k);
+	if (w > 0)
+		*off += w;
+	return w;
+}
+
+/* Bytes already decrypted and waiting: poll would not report them. */
+bool
+io_buffered(const struct conn *c)
+{
+	return tls_pending(c) > 0;
+}
+
+/* Has the client closed its side, with nothing more to read? */
+bool
+io_closed(struct conn *c)
+{
+	char b;
+	ssize_t n;
+
+	if (c->ssl != NULL) {
+		n = tls_peek(c, &b, 1);
+		return n == 0 || (n < 0 && errno != EAGAIN);
+	}
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/* Wait for what the last call wanted: 1 ready, 0 timed out, -1 the worker
+ * must quit while idle. */
+int
+io_wait(struct conn *c, long long timeout, bool idle)
+{
+	struct pollfd pfd = { c->fd, c->want ? c->want : POLLIN, 0 };
+
+	return worker_poll(&pfd, 1, timeout, idle);
+}
+
+void
+io_close(struct conn *c)
+{
+	tls_close(c);
+	close(c->fd);
+	c->fd = -1;
+}

@@ -1,0 +1,235 @@
+/*
+ * The shared TLS session cache: a hash table of slot indices with chains
+ * through the slots, a doubly linked LRU list, and a free list.  All
+ * operations take the cache's lock.  Indices rather than pointers, so the
+ * structure is valid at any address.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ssl_cache.h"
+
+_Static_assert(sizeof(struct ssl_slot) == 1024, "an SSL cache slot is 1 KiB");
+
+static uint32_t *
+buckets(struct ssl_cache *c)
+{
+	return (uint32_t *)(c + 1);
+}
+
+static struct ssl_slot *
+slots(struct ssl_cache *c)
+{
+	return (struct ssl_slot *)(buckets(c) + c->nbuckets);
+}
+
+static uint32_t
+hash_id(const uint8_t *id, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ id[i]) * 16777619u;
+	return h;
+}
+
+/* Lay out an empty cache in size bytes, keeping the lock and the
+ * statistics. */
+static void
+layout(struct ssl_cache *c, size_t size)
+{
+	size_t avail;
+	uint32_t i, n;
+	struct ssl_slot *s;
+
+	avail = size - sizeof(*c);
+	/* About two buckets per slot keeps chains short. */
+	n = (uint32_t)(avail / (sizeof(struct ssl_slot) + 2 * sizeof(uint32_t)));
+	c->nslots = n;
+	c->nbuckets = 2 * n;
+	c->head = c->tail = SSL_NIL;
+	memset(buckets(c), 0xff, sizeof(uint32_t) * c->nbuckets);
+	s = slots(c);
+	for (i = 0; i < n; i++) {
+		s[i].len = 0;
+		s[i].hnext = i + 1 < n ? i + 1 : SSL_NIL;
+	}
+	c->free = 0;
+	c->used = 0;
+}
+
+int
+ssl_cache_init(struct ssl_cache *c, size_t size)
+{
+	if (size < sizeof(*c) + 4 * (sizeof(uint32_t) + sizeof(struct ssl_slot)))
+		return -1;
+	memset(c, 0, sizeof(*c));
+	layout(c, size);
+	return shm_lock_init(&c->lock);
+}
+
+static void
+lru_unlink(struct ssl_cache *c, uint32_t i)
+{
+	struct ssl_slot *s = slots(c);
+
+	if (s[i].lprev != SSL_NIL)
+		s[s[i].lprev].lnext = s[i].lnext;
+	else
+		c->head = s[i].lnext;
+	if (s[i].lnext != SSL_NIL)
+		s[s[i].lnext].lprev = s[i].lprev;
+	else
+		c->tail = s[i].lprev;
+}
+
+static void
+lru_front(struct ssl_cache *c, uint32_t i)
+{
+	struct ssl_slot *s = slots(c);
+
+	s[i].lprev = SSL_NIL;
+	s[i].lnext = c->head;
+	if (c->head != SSL_NIL)
+		s[c->head].lprev = i;
+	c->head = i;
+	if (c->tail == SSL_NIL)
+		c->tail = i;
+}
+
+/* Where the index of the slot with this id is stored (bucket or chain). */
+static uint32_t *
+find_link(struct ssl_cache *c, const uint8_t *id, size_t idlen)
+{
+	uint32_t *link = &buckets(c)[hash_id(id, idlen) % c->nbuckets];
+	struct ssl_slot *s = slots(c);
+
+	while (*link != SSL_NIL) {
+		struct ssl_slot *e = &s[*link];
+		if (e->idlen == idlen && memcmp(e->id, id, idlen) == 0)
+			return link;
+		link = &e->hnext;
+	}
+	return link;
+}
+
+static void
+drop(struct ssl_cache *c, uint32_t *link)
+{
+	uint32_t i = *link;
+	struct ssl_slot *s = &slots(c)[i];
+
+	*link = s->hnext;
+	lru_unlink(c, i);
+	s->len = 0;
+	s->hnext = c->free;
+	c->free = i;
+	c->used--;
+}
+
+/* A slot for a new entry: a free one, else the least recently used. */
+static uint32_t
+take_slot(struct ssl_cache *c)
+{
+	struct ssl_slot *s = slots(c);
+	uint32_t i;
+
+	if (c->free == SSL_NIL) {
+		i = c->tail;
+		drop(c, find_link(c, s[i].id, s[i].idlen));
+		c->evictions++;
+	}
+	i = c->free;
+	c->free = s[i].hnext;
+	return i;
+}
+
+/* After a locker died mid-update, empty the cache rather than trust a
+ * half-made list: losing sessions costs only full handshakes. */
+static void
+lock(struct ssl_cache *c)
+{
+	if (shm_lock(&c->lock))
+		layout(c, sizeof(*c) + c->nbuckets * sizeof(uint32_t) +
+		    c->nslots * sizeof(struct ssl_slot));
+}
+
+bool
+ssl_cache_store(struct ssl_cache *c, const uint8_t *id, size_t idlen,
+    const uint8_t *data, size_t len, int64_t expires)
+{
+	uint32_t *link, i;
+	struct ssl_slot *s;
+
+	if (idlen == 0 || idlen > SSL_ID_MAX || len == 0 || len > SSL_SLOT_DATA)
+		return false;
+	lock(c);
+	link = find_link(c, id, idlen);
+	if (*link != SSL_NIL)
+		drop(c, link);
+	i = take_slot(c);
+	s = &slots(c)[i];
+	memcpy(s->id, id, idlen);
+	s->idlen = (uint8_t)idlen;
+	memcpy(s->data, data, len);
+	s->len = (uint16_t)len;
+	s->expires = expires;
+	link = &buckets(c)[hash_id(id, idlen) % c->nbuckets];
+	s->hnext = *link;
+	*link = i;
+	lru_front(c, i);
+	c->used++;
+	c->stores++;
+	shm_unlock(&c->lock);
+	return true;
+}
+
+/* Copy the session out; 0 when absent or expired (an expired one is
+ * removed). */
+size_t
+ssl_cache_fetch(struct ssl_cache *c, const uint8_t *id, size_t idlen,
+    uint8_t *out, size_t outlen, int64_t now)
+{
+	uint32_t *link;
+	struct ssl_slot *s;
+	size_t n = 0;
+
+	if (idlen == 0 || idlen > SSL_ID_MAX)
+		return 0;
+	lock(c);
+	link = find_link(c, id, idlen);
+	if (*link != SSL_NIL) {
+		s = &slots(c)[*link];
+		if (s->expires <= now) {
+			drop(c, link);
+			c->expired++;
+		} else if (s->len <= outlen) {
+			n = s->len;
+			memcpy(out, s->data, n);
+			lru_unlink(c, *link);
+			lru_front(c, *link);
+		}
+	}
+	if (n > 0)
+		c->hits++;
+	else
+		c->misses++;
+	shm_unlock(&c->lock);
+	return n;
+}
+
+void
+ssl_cache_remove(struct ssl_cache *c, const uint8_t *id, size_t idlen)
+{
+	uint32_t *link;
+
+	if (idlen == 0 || idlen > SSL_ID_MAX)
+		return;
+	lock(c);
+	link = find_link(c, id, idlen);
+	if (*link != SSL_NIL)
+		drop(c, link);
+	shm_unlock(&c->lock);
+}
