@@ -163,11 +163,6 @@ set_listen(SET_ARGS)
 			cf_error(ld, v, "invalid listen \"%s\": %s", v0[i], err);
 			return -1;
 		}
-		if (la->http2) {
-			cf_error(ld, v, "invalid listen \"%s\": http2 is not supported "
-			    "by this version of portico", v0[i]);
-			return -1;
-		}
 		la->text = pool_strdup(ld->pool, v0[i]);
 		la->line = cf_line(v);
 	}

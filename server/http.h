@@ -17,6 +17,8 @@
 #include "regex.h"
 #include "str.h"
 
+struct proxy_io;
+
 /* Limits of a request head. */
 #define HTTP_LINE_MAX		8192	/* request line, and each header line */
 #define HTTP_HEAD_MAX		32768	/* the whole head */
@@ -56,6 +58,7 @@ struct conn {
 	struct ssl_cache	*ssl_cache;
 	short			 want;			/* poll events I/O waits for */
 	bool			 h2;			/* ALPN chose h2 */
+	const struct proxy_io	*proxy_io;		/* how proxies read bodies */
 	char			 sni[256];		/* $ssl_server_name */
 	char			*in;			/* input buffer */
 	size_t			 in_cap;
@@ -91,7 +94,7 @@ struct request {
 	enum method		 method;
 	struct str		 target;	/* $request_uri */
 	struct str		 args;		/* $args */
-	int			 version;	/* 10 or 11 */
+	int			 version;	/* 10, 11 or 20 */
 	struct header		*headers;
 	size_t			 nheaders;
 	size_t			 head_len;	/* bytes of the head, for $request_length */
@@ -120,6 +123,8 @@ struct request {
 	bool			 body_done;
 	struct chunked		 chunk;
 	long long		 body_received;
+
+	void			*stream;	/* the HTTP/2 stream, NULL in 1.x */
 
 	/* proxying */
 	struct proxy		*proxy;
@@ -161,6 +166,7 @@ struct request {
 size_t	http_head_end(const char *buf, size_t len, size_t *scan);
 int	http_head_overflow(const char *buf, size_t len);
 int	http_parse_head(struct request *, const char *buf, size_t len);
+enum method http_method(struct str);
 int	http_parse_host(struct str in, char *out, struct str *host);
 const struct str *http_header_get(const struct request *, const char *name);
 
@@ -181,6 +187,8 @@ void		 http_add_header(struct request *, const char *name, struct str);
 void		 http_error_body(struct request *, int status);
 void		 http_location(struct request *, struct str location);
 void		 http_redirect(struct request *, int status, struct str location);
+typedef void	 (*header_fn)(void *arg, const char *name, struct str value);
+void		 http_each_header(struct request *, header_fn, void *arg);
 void		 http_build_head(struct request *, struct buf *);
 
 /* http_request.c */
@@ -204,7 +212,7 @@ int	http_send_raw(struct conn *, const char *, size_t, long long timeout,
 	    long long *sent);
 
 /* http_proxy.c */
-int	http_proxy_start(struct request *);
+extern const struct proxy_io http1_proxy_io;
 bool	http_proxy_serve(struct conn *, struct request *);
 
 /* var.c */

@@ -471,6 +471,7 @@ http_serve(struct conn *c)
 		pool_init(&pool, 8192);
 	c->in = inbuf;
 	c->in_cap = IN_CAP;
+	c->proxy_io = &http1_proxy_io;
 	c->in_start = c->in_end = 0;
 	header_timeout = default_scope(c)->client_header_timeout;
 	idle_timeout = header_timeout;

@@ -83,8 +83,8 @@ static const struct {
 	{ "TRACE", M_TRACE }, { "CONNECT", M_CONNECT },
 };
 
-static enum method
-method_of(struct str s)
+enum method
+http_method(struct str s)
 {
 	size_t i;
 
@@ -151,7 +151,7 @@ parse_request_line(struct request *r, struct str line)
 	if (t == p || t == end)
 		return 400;
 	r->method_name = (struct str){ p, (size_t)(t - p) };
-	r->method = method_of(r->method_name);
+	r->method = http_method(r->method_name);
 	while (t < end && *t == ' ')
 		t++;
 	p = t;

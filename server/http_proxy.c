@@ -84,13 +84,7 @@ send_continue(struct request *r)
 		http_send_raw(c, cont, sizeof(cont) - 1, r->sc->send_timeout, &sent);
 }
 
-static const struct proxy_io h1_io = { read_body, send_continue };
-
-int
-http_proxy_start(struct request *r)
-{
-	return proxy_start(r, &h1_io);
-}
+const struct proxy_io http1_proxy_io = { read_body, send_continue };
 
 /* Run the engine until the response head is known, or it failed. */
 static void

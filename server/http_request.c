@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "proxy.h"
 #include "status.h"
 
 #define REDIRECTS_MAX	10
@@ -90,7 +91,7 @@ static int
 content(struct request *r)
 {
 	if (r->loc->proxy != NULL)
-		return http_proxy_start(r);
+		return proxy_start(r, r->c->proxy_io);
 	if (r->loc->status != STATUS_NONE)
 		return status_handle(r);
 	return static_handle(r);

@@ -147,59 +147,58 @@ extra_headers_apply(int status)
 	}
 }
 
+/* The Expires and Cache-Control pair of the expires setting. */
 static void
-add_expires(struct request *r, struct buf *b)
+each_expires(struct request *r, header_fn fn, void *arg)
 {
 	const struct expires *e = &r->sc->expires;
-	char date[40];
+	char date[40], age[40];
 	long long t;
 
 	switch (e->mode) {
 	case EXPIRES_OFF:
 		return;
 	case EXPIRES_EPOCH:
-		buf_adds(b, "Expires: Thu, 01 Jan 1970 00:00:01 GMT\r\n"
-		    "Cache-Control: no-cache\r\n");
+		fn(arg, "Expires", STR("Thu, 01 Jan 1970 00:00:01 GMT"));
+		fn(arg, "Cache-Control", STR("no-cache"));
 		return;
 	case EXPIRES_MAX:
-		buf_adds(b, "Expires: Thu, 31 Dec 2037 23:55:55 GMT\r\n"
-		    "Cache-Control: max-age=315360000\r\n");
+		fn(arg, "Expires", STR("Thu, 31 Dec 2037 23:55:55 GMT"));
+		fn(arg, "Cache-Control", STR("max-age=315360000"));
 		return;
 	case EXPIRES_REL:
 		t = (long long)now.sec + e->sec;
 		http_date_format(date, sizeof(date), (time_t)t);
-		buf_printf(b, "Expires: %s\r\n", date);
+		fn(arg, "Expires", (struct str){ date, strlen(date) });
 		if (e->sec < 0)
-			buf_adds(b, "Cache-Control: no-cache\r\n");
-		else
-			buf_printf(b, "Cache-Control: max-age=%lld\r\n", e->sec);
+			fn(arg, "Cache-Control", STR("no-cache"));
+		else {
+			snprintf(age, sizeof(age), "max-age=%lld", e->sec);
+			fn(arg, "Cache-Control", (struct str){ age, strlen(age) });
+		}
 		return;
 	}
 }
 
+/* add_header and add_header_always; an empty value is not sent. */
 static void
-add_configured(struct request *r, struct buf *b)
+each_configured(struct request *r, header_fn fn, void *arg)
 {
+	static struct buf v;
 	const struct header_set *hs = &r->sc->headers;
 	bool normal = extra_headers_apply(r->status);
-	size_t i, start, before;
+	size_t i;
 
 	if (normal)
-		add_expires(r, b);
+		each_expires(r, fn, arg);
 	for (i = 0; i < hs->n; i++) {
 		const struct header_op *op = &hs->v[i];
 		if (op->value == NULL || (!op->always && !normal))
 			continue;
-		start = b->len;
-		buf_adds(b, op->name);
-		buf_adds(b, ": ");
-		before = b->len;
-		tmpl_eval(op->value, r, b);
-		if (b->len == before) {		/* empty value: not sent */
-			b->len = start;
-			continue;
-		}
-		buf_adds(b, "\r\n");
+		v.len = 0;
+		tmpl_eval(op->value, r, &v);
+		if (v.len > 0)
+			fn(arg, op->name, (struct str){ v.p, v.len });
 	}
 }
 
@@ -218,11 +217,51 @@ last_modified_text(time_t t)
 	return text;
 }
 
-static void
-add_header_line(struct buf *b, const char *name, const char *value)
+static struct str
+cstr(const char *s)
 {
+	return (struct str){ s, strlen(s) };
+}
+
+/*
+ * Every header of the response, in nginx's order, for HTTP/1.1 and HTTP/2
+ * alike: Server, Date, Content-Type, Content-Length, Last-Modified, ETag,
+ * the handler's own, then add_header and expires.  (Connection is
+ * HTTP/1.1's and written by http_build_head.)
+ */
+void
+http_each_header(struct request *r, header_fn fn, void *arg)
+{
+	char len[24];
+	size_t i;
+
+	clock_update();
+	fn(arg, "Server", cstr(server_token(r)));
+	fn(arg, "Date", cstr(now.http_date));
+	if (r->content_type != NULL)
+		fn(arg, "Content-Type", cstr(r->content_type));
+	if (r->out_length >= 0 && r->status != 304 && r->status != 204) {
+		snprintf(len, sizeof(len), "%lld", r->out_length);
+		fn(arg, "Content-Length", cstr(len));
+	}
+	if (r->last_modified >= 0)
+		fn(arg, "Last-Modified", cstr(last_modified_text(r->last_modified)));
+	if (r->etag[0] != '\0')
+		fn(arg, "ETag", cstr(r->etag));
+	for (i = 0; i < r->nout; i++)
+		fn(arg, r->out[i].name, r->out[i].value);
+	if (r->sc != NULL && !r->no_extra_headers)
+		each_configured(r, fn, arg);
+}
+
+static void
+add_line(void *arg, const char *name, struct str value)
+{
+	struct buf *b = arg;
+
 	buf_adds(b, name);
-	buf_adds(b, value);
+	buf_adds(b, ": ");
+	buf_add(b, value.p, value.n);
 	buf_adds(b, "\r\n");
 }
 
@@ -231,9 +270,7 @@ void
 http_build_head(struct request *r, struct buf *b)
 {
 	const char *reason = http_reason(r->status);
-	size_t i;
 
-	clock_update();
 	buf_adds(b, "HTTP/1.1 ");
 	buf_add_dec(b, r->status);
 	buf_addc(b, ' ');
@@ -242,29 +279,8 @@ http_build_head(struct request *r, struct buf *b)
 	else
 		buf_add(b, r->reason.p, r->reason.n);
 	buf_adds(b, "\r\n");
-	add_header_line(b, "Server: ", server_token(r));
-	add_header_line(b, "Date: ", now.http_date);
-	if (r->content_type != NULL)
-		add_header_line(b, "Content-Type: ", r->content_type);
-	if (r->out_length >= 0 && r->status != 304 && r->status != 204) {
-		buf_adds(b, "Content-Length: ");
-		buf_add_dec(b, r->out_length);
-		buf_adds(b, "\r\n");
-	}
-	if (r->last_modified >= 0)
-		add_header_line(b, "Last-Modified: ",
-		    last_modified_text(r->last_modified));
 	buf_adds(b, r->status == 101 ? "Connection: upgrade\r\n" : r->keepalive ?
 	    "Connection: keep-alive\r\n" : "Connection: close\r\n");
-	if (r->etag[0] != '\0')
-		add_header_line(b, "ETag: ", r->etag);
-	for (i = 0; i < r->nout; i++) {
-		buf_adds(b, r->out[i].name);
-		buf_adds(b, ": ");
-		buf_add(b, r->out[i].value.p, r->out[i].value.n);
-		buf_adds(b, "\r\n");
-	}
-	if (r->sc != NULL && !r->no_extra_headers)
-		add_configured(r, b);
+	http_each_header(r, add_line, b);
 	buf_adds(b, "\r\n");
 }

@@ -224,6 +224,14 @@ upstream_uri(struct request *r, struct buf *b)
 	}
 }
 
+/* A body is coming whose length nobody announced: chunked in HTTP/1.1, or
+ * HTTP/2 DATA without content-length. */
+static bool
+body_length_unknown(const struct request *r)
+{
+	return r->chunked || (!r->body_done && r->content_length < 0);
+}
+
 static bool
 wants_upgrade(const struct request *r)
 {
@@ -281,7 +289,7 @@ build_head(struct proxy *p)
 	}
 	if (r->content_length >= 0 && !r->chunked)
 		buf_printf(b, "Content-Length: %lld\r\n", r->content_length);
-	else if (r->chunked) {
+	else if (body_length_unknown(r)) {
 		buf_adds(b, "Transfer-Encoding: chunked\r\n");
 		p->body_chunked = true;
 	}
@@ -881,7 +889,7 @@ proxy_start(struct request *r, const struct proxy_io *io)
 	struct proxy *p;
 	size_t cap = (size_t)r->sc->proxy_buffer_size;
 
-	if (r->chunked && r->sc->proxy_http_version == 10) {
+	if (body_length_unknown(r) && r->sc->proxy_http_version == 10) {
 		req_log(r, LV_ERROR, 0, "a chunked request body cannot be sent to an "
 		    "HTTP/1.0 upstream (set proxy_http_version = \"1.1\")");
 		return 411;

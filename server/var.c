@@ -249,7 +249,8 @@ v_is_args(struct request *r, struct str a, struct buf *b)
 static void
 v_server_protocol(struct request *r, struct str a, struct buf *b)
 {
-	buf_adds(b, r->version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+	buf_adds(b, r->version == 10 ? "HTTP/1.0" : r->version == 20 ? "HTTP/2.0" :
+	    "HTTP/1.1");
 }
 
 /* $http_user_agent -> User-Agent.  Repeated Cookie headers join with "; ",

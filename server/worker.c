@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "fdcache.h"
+#include "h2.h"
 #include "http.h"
 #include "io.h"
 #include "log.h"
@@ -247,6 +248,20 @@ accept_one(int ep, struct conn *c)
 	return true;
 }
 
+/* HTTP/1.x or HTTP/2, over TLS (chosen by ALPN) or not (by preface). */
+static void
+serve(struct conn *c)
+{
+	long long timeout = c->vh->def->sc.client_header_timeout;
+
+	if (c->vh->ssl && tls_accept(c, timeout) != 0)
+		return;
+	if (c->h2 || (!c->vh->ssl && c->vh->http2 && h2_preface(c, timeout)))
+		h2_serve(c);
+	else
+		http_serve(c);
+}
+
 void
 worker_main(struct config *config, int slot, int nfd)
 {
@@ -269,9 +284,7 @@ worker_main(struct config *config, int slot, int nfd)
 		c.id = __atomic_add_fetch(&sb->connection_seq, 1, __ATOMIC_RELAXED);
 		c.vh = choose_vhosts(&c);
 		sb_set_client(c.peer_text);
-		if (!c.vh->ssl || tls_accept(&c,
-		    c.vh->def->sc.client_header_timeout) == 0)
-			http_serve(&c);
+		serve(&c);
 		io_close(&c);
 		if (cf->main.workers.max_requests > 0 &&
 		    ++served >= (unsigned long long)cf->main.workers.max_requests)
