@@ -251,6 +251,9 @@ struct proxy_pass {
 	const char	*proxy_host;	/* $proxy_host */
 	struct upstream	*up;
 	int		 line;
+	bool		 ssl;		/* https:// */
+	const char	*ssl_name;	/* for SNI and certificate checks */
+	void		*ssl_ctx;	/* SSL_CTX of the client side */
 };
 
 enum status_format { STATUS_NONE, STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS };

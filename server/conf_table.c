@@ -124,6 +124,10 @@ const struct setting settings[] = {
 	{ "ssl_session_ticket_key", M | S, SCOPE(ssl_session_ticket_key), NULL,
 	    set_paths, NULL, 0 },
 
+	{ "proxy_ssl_verify", MSL, SCOPE(proxy_ssl_verify), "false", set_bool, NULL, 0 },
+	{ "proxy_ssl_trusted_certificate", MSL, SCOPE(proxy_ssl_trusted_certificate),
+	    NULL, set_path, NULL, 0 },
+
 	/* inside an upstream */
 	{ "method", U, NONE, NULL, set_method, NULL, 0 },
 	{ "servers", U, NONE, NULL, set_upstream_servers, NULL, 0 },

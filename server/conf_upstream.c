@@ -17,6 +17,7 @@
 #include "conf_int.h"
 #include "listen.h"
 #include "log.h"
+#include "tls.h"
 
 #define SET_ARGS struct cfload *ld, struct level *lv, const config_setting_t *v, \
 	void *field
@@ -396,23 +397,19 @@ set_proxy_pass(SET_ARGS)
 
 	if (cf_string(ld, v, &s) != 0)
 		return -1;
-	if (strncmp(s, "https://", 8) == 0) {
-		cf_error(ld, v, "proxy_pass \"%s\": https upstreams are not supported "
-		    "by this version of portico", s);
-		return -1;
-	}
-	if (strncmp(s, "http://", 7) != 0) {
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
 		cf_error(ld, v, "invalid proxy_pass \"%s\": expected "
-		    "\"http://host:port[/uri]\" or \"http://UPSTREAM[/uri]\"", s);
+		    "\"http[s]://host:port[/uri]\" or \"http[s]://UPSTREAM[/uri]\"", s);
 		return -1;
 	}
 	if (strchr(s, '$') != NULL) {
 		cf_error(ld, v, "proxy_pass \"%s\": variables are not supported", s);
 		return -1;
 	}
-	rest = s + 7;
-	slash = strchr(rest, '/');
 	pp = pool_zalloc(ld->pool, sizeof(*pp));
+	pp->ssl = s[4] == 's';
+	rest = s + (pp->ssl ? 8 : 7);
+	slash = strchr(rest, '/');
 	pp->text = pool_strdup(ld->pool, s);
 	pp->line = cf_line(v);
 	pp->host = pool_strndup(ld->pool, rest, slash ? (size_t)(slash - rest) :
@@ -421,6 +418,7 @@ set_proxy_pass(SET_ARGS)
 		cf_error(ld, v, "invalid proxy_pass \"%s\": bad host or port", s);
 		return -1;
 	}
+	pp->ssl_name = pool_strdup(ld->pool, host);
 	if (strchr(pp->host + (pp->host[0] == '[' ? strcspn(pp->host, "]") : 0),
 	    ':') == NULL)
 		pp->port = 0;		/* not written: may name an upstream */
@@ -577,7 +575,9 @@ resolve_proxy_pass(struct cfload *ld, struct location *loc)
 		return;
 	}
 	split_host_port(pp->host, host, sizeof(host), &port);
-	pp->proxy_host = port == 80 ? pool_strdup(&cf->pool, host) :
+	if (pp->port == 0 && pp->ssl)
+		port = 443;
+	pp->proxy_host = port == (pp->ssl ? 443 : 80) ? pool_strdup(&cf->pool, host) :
 	    pool_printf(&cf->pool, "%s:%d", pp->host[0] == '[' ?
 	    pool_printf(&cf->pool, "[%s]", host) : host, port);
 	name = pool_printf(&cf->pool, "%s:%d", host, port);
@@ -612,9 +612,14 @@ conf_check_upstreams(struct cfload *ld)
 	size_t i, j;
 
 	for (i = 0; i < cf->nservers; i++)
-		for (j = 0; j < cf->servers[i]->nlocs; j++)
-			if (cf->servers[i]->locs[j]->proxy != NULL)
-				resolve_proxy_pass(ld, cf->servers[i]->locs[j]);
+		for (j = 0; j < cf->servers[i]->nlocs; j++) {
+			struct location *loc = cf->servers[i]->locs[j];
+			if (loc->proxy == NULL)
+				continue;
+			resolve_proxy_pass(ld, loc);
+			if (loc->proxy->ssl)
+				loc->proxy->ssl_ctx = tls_client_ctx(ld, loc);
+		}
 	for (i = 0; i < cf->nupstreams; i++)
 		if (cf->upstreams[i]->method == LB_HASH_CONSISTENT)
 			build_ring(&cf->pool, cf->upstreams[i]);

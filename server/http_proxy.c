@@ -235,8 +235,8 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 	}
 }
 
-/* One direction of the tunnel: read into b when empty, write it out.  An
- * end is the client connection (plain or TLS) or the upstream socket. */
+/* One direction of the tunnel: read into b when empty, write it out.  Both
+ * ends are connections, plain or TLS. */
 struct pipe_buf {
 	char	 b[TUNNEL_BUF];
 	size_t	 len;
@@ -244,26 +244,14 @@ struct pipe_buf {
 	bool	 eof;
 };
 
-static ssize_t
-end_read(struct conn *c, int fd, void *b, size_t n)
-{
-	return c != NULL ? io_read(c, b, n) : recv(fd, b, n, 0);
-}
-
-static ssize_t
-end_write(struct conn *c, int fd, const void *b, size_t n)
-{
-	return c != NULL ? io_write(c, b, n) : send(fd, b, n, MSG_NOSIGNAL);
-}
-
 static bool
-pump(struct conn *fc, int from, struct conn *tc, int to, struct pipe_buf *pb,
-    bool readable, long long *count)
+pump(struct conn *from, struct conn *to, struct pipe_buf *pb, bool readable,
+    long long *count)
 {
 	ssize_t n;
 
 	if (pb->pos == pb->len && !pb->eof && readable) {
-		n = end_read(fc, from, pb->b, sizeof(pb->b));
+		n = io_read(from, pb->b, sizeof(pb->b));
 		if (n > 0) {
 			pb->len = (size_t)n;
 			pb->pos = 0;
@@ -271,7 +259,7 @@ pump(struct conn *fc, int from, struct conn *tc, int to, struct pipe_buf *pb,
 			pb->eof = true;
 	}
 	if (pb->pos < pb->len) {
-		n = end_write(tc, to, pb->b + pb->pos, pb->len - pb->pos);
+		n = io_write(to, pb->b + pb->pos, pb->len - pb->pos);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return false;
 		if (n > 0) {
@@ -289,13 +277,14 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 {
 	static struct pipe_buf up, down;	/* client->upstream, upstream->client */
 	struct pollfd pfd[2];
+	struct conn uc;
 	const char *early;
 	size_t nearly;
-	int ufd = proxy_tunnel(p, &early, &nearly);
 	long long ignored = 0;
 	bool buffered;
 	int rc;
 
+	proxy_tunnel(p, &uc, &early, &nearly);
 	up.len = c->in_end - c->in_start;
 	memcpy(up.b, c->in + c->in_start, up.len < TUNNEL_BUF ? up.len : TUNNEL_BUF);
 	c->in_start = c->in_end;
@@ -307,7 +296,7 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 		if ((up.eof && up.pos == up.len) || (down.eof && down.pos == down.len))
 			break;
 		pfd[0] = (struct pollfd){ c->fd, 0, 0 };
-		pfd[1] = (struct pollfd){ ufd, 0, 0 };
+		pfd[1] = (struct pollfd){ uc.fd, 0, 0 };
 		if (up.pos == up.len && !up.eof)
 			pfd[0].events |= POLLIN;
 		if (down.pos < down.len)
@@ -316,20 +305,21 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 			pfd[1].events |= POLLIN;
 		if (up.pos < up.len)
 			pfd[1].events |= POLLOUT;
-		buffered = up.pos == up.len && io_buffered(c);
+		buffered = (up.pos == up.len && io_buffered(c)) ||
+		    (down.pos == down.len && io_buffered(&uc));
 		rc = worker_poll(pfd, 2, buffered ? 0 : r->sc->proxy_read_timeout,
 		    false);
 		if (rc == 0 && !buffered)
 			break;
-		if (!pump(c, c->fd, NULL, ufd, &up, buffered ||
-		    (pfd[0].revents & (POLLIN | POLLHUP)), &ignored) ||
-		    !pump(NULL, ufd, c, c->fd, &down, pfd[1].revents & (POLLIN | POLLHUP),
+		if (!pump(c, &uc, &up, buffered || (pfd[0].revents & (POLLIN | POLLHUP)),
+		    &ignored) ||
+		    !pump(&uc, c, &down, buffered || (pfd[1].revents & (POLLIN | POLLHUP)),
 		    sent))
 			break;
 		if ((pfd[0].revents | pfd[1].revents) & POLLERR)
 			break;
 	}
-	close(ufd);
+	io_close(&uc);
 	c->broken = true;		/* the connection was handed over */
 }
 

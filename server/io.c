@@ -103,6 +103,21 @@ io_closed(struct conn *c)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
+/* Is an idle connection still quiet: open, with nothing to read?  (A TLS
+ * session ticket or other record that carries no data is fine.) */
+bool
+io_quiet(struct conn *c)
+{
+	char b;
+	ssize_t n;
+
+	if (c->ssl != NULL)
+		n = tls_peek(c, &b, 1);
+	else
+		n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && errno == EAGAIN;
+}
+
 /* Wait for what the last call wanted: 1 ready, 0 timed out, -1 the worker
  * must quit while idle. */
 int

@@ -18,6 +18,7 @@ ssize_t	io_writev(struct conn *, struct iovec *, int, int flags);
 ssize_t	io_sendfile(struct conn *, int fd, off_t *off, size_t);
 bool	io_buffered(const struct conn *);
 bool	io_closed(struct conn *);
+bool	io_quiet(struct conn *);
 int	io_wait(struct conn *, long long timeout, bool idle);
 void	io_close(struct conn *);
 

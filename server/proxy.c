@@ -22,7 +22,9 @@
 #include "http.h"
 #include "log.h"
 #include "proxy.h"
+#include "io.h"
 #include "spool.h"
+#include "tls.h"
 #include "upstream.h"
 #include "upstream_state.h"
 
@@ -30,7 +32,7 @@
 #define BODY_KEEP	65536		/* request body kept for a retry */
 #define HEADERS_MAX	100
 
-enum state { S_CONNECT, S_SEND, S_HEAD, S_BODY, S_IDLE };
+enum state { S_CONNECT, S_HANDSHAKE, S_SEND, S_HEAD, S_BODY, S_IDLE };
 enum framing { F_NONE, F_LENGTH, F_CHUNKED, F_CLOSE };
 
 struct proxy {
@@ -44,7 +46,7 @@ struct proxy {
 	struct peer		*peer;
 	struct peer		*tried[UPSTREAM_TRIES_MAX];
 	int			 ntried;
-	int			 fd;
+	struct conn		 uc;		/* the upstream connection, fd -1: none */
 	bool			 reused;	/* from the keep-alive cache */
 	bool			 retried_stale;	/* the one transparent retry */
 	bool			 sent_any;	/* a byte of this try went out */
@@ -82,6 +84,7 @@ struct proxy {
 /* Idle upstream connections of this worker (upstream keepalive). */
 struct idle {
 	int		 fd;
+	void		*ssl;
 	struct peer	*peer;
 };
 
@@ -95,7 +98,8 @@ plog(struct proxy *p, int level, int err, const char *what)
 {
 	struct request *r = p->r;
 
-	r->log_upstream = p->peer ? pool_printf(r->pool, "http://%s%s", p->peer->addr,
+	r->log_upstream = p->peer ? pool_printf(r->pool, "%s://%s%s",
+	    r->loc->proxy->ssl ? "https" : "http", p->peer->addr,
 	    r->proxy_uri ? r->proxy_uri : "") : NULL;
 	req_log(r, level, err, "%s", what);
 	r->log_upstream = NULL;
@@ -103,28 +107,37 @@ plog(struct proxy *p, int level, int err, const char *what)
 
 /* ---------------------------------------------------------------- keepalive */
 
-static int
-idle_take(struct peer *peer)
+/* A kept connection to peer, into uc; false when there is none. */
+static bool
+idle_take(struct peer *peer, struct conn *uc)
 {
-	int i, fd;
-	char c;
+	int i;
 
 	for (i = nidle - 1; i >= 0; i--) {
 		if (idle[i].peer != peer)
 			continue;
-		fd = idle[i].fd;
+		uc->fd = idle[i].fd;
+		uc->ssl = idle[i].ssl;
 		idle[i] = idle[--nidle];
 		/* A kept connection must have nothing to say: data or EOF means
 		 * the upstream closed it or misbehaved. */
-		if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
-			return fd;
-		close(fd);
+		if (io_quiet(uc))
+			return true;
+		io_close(uc);
 	}
-	return -1;
+	return false;
 }
 
 static void
-idle_put(struct peer *peer, int fd)
+idle_close(struct idle *e)
+{
+	struct conn uc = { .fd = e->fd, .ssl = e->ssl };
+
+	io_close(&uc);
+}
+
+static void
+idle_put(struct peer *peer, struct conn *uc)
 {
 	int i, count = 0, oldest = -1;
 
@@ -136,17 +149,20 @@ idle_put(struct peer *peer, int fd)
 		}
 	if (count >= peer->up->keepalive || nidle == (int)(sizeof(idle) / sizeof(idle[0]))) {
 		if (oldest < 0) {
-			close(fd);
+			io_close(uc);
 			return;
 		}
-		close(idle[oldest].fd);
+		idle_close(&idle[oldest]);
 		memmove(&idle[oldest], &idle[oldest + 1],
 		    sizeof(idle[0]) * (size_t)(nidle - oldest - 1));
 		nidle--;
 	}
-	idle[nidle].fd = fd;
+	idle[nidle].fd = uc->fd;
+	idle[nidle].ssl = uc->ssl;
 	idle[nidle].peer = peer;
 	nidle++;
+	uc->fd = -1;
+	uc->ssl = NULL;
 }
 
 /* ------------------------------------------------------------ the request */
@@ -314,9 +330,8 @@ queue_body(struct proxy *p, const char *data, size_t n)
 static void
 close_upstream(struct proxy *p)
 {
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
+	if (p->uc.fd >= 0)
+		io_close(&p->uc);
 }
 
 static void
@@ -405,7 +420,8 @@ connect_peer(struct proxy *p)
 		errno = err;
 		return -1;
 	}
-	p->fd = fd;
+	p->uc.fd = fd;
+	p->uc.ssl = NULL;
 	return 0;
 }
 
@@ -430,8 +446,7 @@ start_try(struct proxy *p)
 	buf_adds(&p->v_addr, p->peer->addr);
 	p->try_start = clock_mono_ms();
 	prepare_out(p);
-	p->fd = idle_take(p->peer);
-	p->reused = p->fd >= 0;
+	p->reused = idle_take(p->peer, &p->uc);
 	if (p->reused) {
 		p->state = S_SEND;
 		p->deadline = p->try_start + r->sc->proxy_send_timeout;
@@ -556,8 +571,7 @@ do_send(struct proxy *p)
 				return;
 			}
 		}
-		n = send(p->fd, p->out.p + p->out_pos, p->out.len - p->out_pos,
-		    MSG_NOSIGNAL);
+		n = io_write(&p->uc, p->out.p + p->out_pos, p->out.len - p->out_pos);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -574,17 +588,44 @@ do_send(struct proxy *p)
 	}
 }
 
+/* TLS to an https:// upstream, with SNI and (proxy_ssl_verify) a checked
+ * certificate. */
+static void
+handshake(struct proxy *p)
+{
+	const struct proxy_pass *pp = p->r->loc->proxy;
+	const char *why = NULL;
+	int rc = tls_connect(&p->uc, pp->ssl_ctx, pp->ssl_name, &why);
+
+	if (rc == 0)
+		return;			/* wait for p->uc.want */
+	if (rc < 0) {
+		plog(p, LV_ERROR, 0, pool_printf(p->r->pool, "SSL handshake with "
+		    "upstream failed: %s", why ? why : "error"));
+		try_next(p, NEXT_ERROR, 502);
+		return;
+	}
+	p->state = S_SEND;
+	p->deadline = clock_mono_ms() + p->r->sc->proxy_send_timeout;
+	do_send(p);
+}
+
 static void
 on_connect(struct proxy *p)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
 
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+	if (getsockopt(p->uc.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	if (err != 0) {
 		plog(p, LV_ERROR, err, "connect() failed while connecting to upstream");
 		try_next(p, NEXT_ERROR, 502);
+		return;
+	}
+	if (p->r->loc->proxy->ssl_ctx != NULL) {
+		p->state = S_HANDSHAKE;
+		handshake(p);
 		return;
 	}
 	p->state = S_SEND;
@@ -677,10 +718,8 @@ upstream_complete(struct proxy *p)
 	p->up_done = true;
 	note_try(p, p->h.status);
 	upstream_succeeded(p->peer, ms);
-	if (p->keepalive && p->fd >= 0) {
-		idle_put(p->peer, p->fd);
-		p->fd = -1;
-	}
+	if (p->keepalive && p->uc.fd >= 0)
+		idle_put(p->peer, &p->uc);
 	close_upstream(p);
 	release_peer(p);
 	p->peer = NULL;
@@ -759,7 +798,7 @@ read_head(struct proxy *p)
 	int rc;
 
 	for (;;) {
-		n = recv(p->fd, p->rbuf + p->rlen, cap - p->rlen, 0);
+		n = io_read(&p->uc, p->rbuf + p->rlen, cap - p->rlen);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -862,7 +901,7 @@ read_body(struct proxy *p)
 	size_t room;
 
 	while (p->state == S_BODY && (room = spool_room(&p->spool)) > 0) {
-		n = recv(p->fd, p->rbuf, room < READ_SIZE ? room : READ_SIZE, 0);
+		n = io_read(&p->uc, p->rbuf, room < READ_SIZE ? room : READ_SIZE);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				truncated(p, "recv() failed while reading upstream");
@@ -898,7 +937,7 @@ proxy_start(struct request *r, const struct proxy_io *io)
 	p->r = r;
 	p->io = io;
 	p->up = r->loc->proxy->up;
-	p->fd = -1;
+	p->uc.fd = -1;
 	p->phase = PX_WORKING;
 	p->body_kept = true;
 	p->body_eof = r->body_done;
@@ -917,32 +956,37 @@ proxy_start(struct request *r, const struct proxy_io *io)
 void
 proxy_events(const struct proxy *p, struct pollfd *pfd)
 {
+	short want = p->uc.ssl != NULL ? p->uc.want : 0;	/* TLS may need both */
+
 	pfd->fd = -1;
 	pfd->events = 0;
-	if (p->fd < 0)
+	if (p->uc.fd < 0)
 		return;
 	switch (p->state) {
 	case S_CONNECT:
 		pfd->events = POLLOUT;
 		break;
+	case S_HANDSHAKE:
+		pfd->events = want ? want : POLLIN;
+		break;
 	case S_SEND:
 		/* Also read: an upstream may answer before taking the body. */
-		pfd->events = POLLIN | (p->out_pos < p->out.len ? POLLOUT : 0);
+		pfd->events = POLLIN | want | (p->out_pos < p->out.len ? POLLOUT : 0);
 		if (p->out_pos == p->out.len && p->body_wait)
 			pfd->events = POLLIN;
 		break;
 	case S_HEAD:
-		pfd->events = POLLIN;
+		pfd->events = POLLIN | want;
 		break;
 	case S_BODY:
 		if (spool_room(&p->spool) > 0)
-			pfd->events = POLLIN;
+			pfd->events = POLLIN | want;
 		break;
 	default:
 		return;
 	}
 	if (pfd->events != 0)
-		pfd->fd = p->fd;
+		pfd->fd = p->uc.fd;
 }
 
 bool
@@ -954,7 +998,7 @@ proxy_wants_body(const struct proxy *p)
 int64_t
 proxy_deadline(const struct proxy *p)
 {
-	if (p->fd < 0 || p->state == S_IDLE ||
+	if (p->uc.fd < 0 || p->state == S_IDLE ||
 	    (p->state == S_BODY && spool_room(&p->spool) == 0) || proxy_wants_body(p))
 		return 0;
 	return p->deadline;
@@ -965,6 +1009,7 @@ timed_out(struct proxy *p)
 {
 	switch (p->state) {
 	case S_CONNECT:
+	case S_HANDSHAKE:
 		plog(p, LV_ERROR, ETIMEDOUT, "upstream timed out while connecting to "
 		    "upstream");
 		try_next(p, NEXT_TIMEOUT, 504);
@@ -998,6 +1043,9 @@ proxy_step(struct proxy *p, short revents)
 	case S_CONNECT:
 		if (revents)
 			on_connect(p);
+		break;
+	case S_HANDSHAKE:
+		handshake(p);
 		break;
 	case S_SEND:
 		if (revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -1069,17 +1117,16 @@ proxy_client_gone(struct proxy *p)
 	p->state = S_IDLE;
 }
 
-/* After 101: the upstream socket for the tunnel, with any bytes that came
- * after the head.  The engine lets go of the socket. */
-int
-proxy_tunnel(struct proxy *p, const char **early, size_t *nearly)
+/* After 101: the upstream connection for the tunnel (the caller closes it
+ * with io_close), with any bytes that came after the head. */
+void
+proxy_tunnel(struct proxy *p, struct conn *uc, const char **early, size_t *nearly)
 {
-	int fd = p->fd;
-
+	*uc = p->uc;
 	*early = p->rbuf + p->h.len;
 	*nearly = p->rlen - p->h.len;
-	p->fd = -1;
-	return fd;
+	p->uc.fd = -1;
+	p->uc.ssl = NULL;
 }
 
 void

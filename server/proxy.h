@@ -16,6 +16,7 @@
 
 #include "str.h"
 
+struct conn;
 struct request;
 struct header;
 
@@ -67,7 +68,8 @@ void		 proxy_head_sent(struct proxy *);
 size_t		 proxy_data(struct proxy *, const char **);
 void		 proxy_consume(struct proxy *, size_t);
 void		 proxy_client_gone(struct proxy *);
-int		 proxy_tunnel(struct proxy *, const char **early, size_t *nearly);
+void		 proxy_tunnel(struct proxy *, struct conn *, const char **early,
+		    size_t *nearly);
 void		 proxy_end(struct proxy *);
 
 #endif

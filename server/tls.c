@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -561,16 +562,53 @@ tls_configure(struct cfload *ld)
 	return 0;
 }
 
+/* The client side for a location's https:// upstream. */
+void *
+tls_client_ctx(struct cfload *ld, const struct location *loc)
+{
+	const struct scope *sc = &loc->sc;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL) {
+		conf_error_at(ld, loc->file, loc->line, "SSL_CTX_new() failed: %s",
+		    ssl_error());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (!sc->proxy_ssl_verify)
+		return ctx;
+	if (sc->proxy_ssl_trusted_certificate != NULL ?
+	    SSL_CTX_load_verify_locations(ctx, sc->proxy_ssl_trusted_certificate,
+	    NULL) != 1 : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		conf_error_at(ld, loc->file, loc->line, "cannot load trusted "
+		    "certificates \"%s\": %s", sc->proxy_ssl_trusted_certificate ?
+		    sc->proxy_ssl_trusted_certificate : "(system default)", ssl_error());
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
 void
 tls_release(struct config *cf)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < cf->nservers; i++)
-		if (cf->servers[i]->ssl_ctx != NULL) {
-			SSL_CTX_free(cf->servers[i]->ssl_ctx);
-			cf->servers[i]->ssl_ctx = NULL;
-		}
+	for (i = 0; i < cf->nservers; i++) {
+		struct server *srv = cf->servers[i];
+		if (srv->ssl_ctx != NULL)
+			SSL_CTX_free(srv->ssl_ctx);
+		srv->ssl_ctx = NULL;
+		for (j = 0; j < srv->nlocs; j++)
+			if (srv->locs[j]->proxy != NULL &&
+			    srv->locs[j]->proxy->ssl_ctx != NULL) {
+				SSL_CTX_free(srv->locs[j]->proxy->ssl_ctx);
+				srv->locs[j]->proxy->ssl_ctx = NULL;
+			}
+	}
 }
 
 /* ---------------------------------------------------------- shared state */
@@ -690,6 +728,48 @@ tls_accept(struct conn *c, long long timeout)
 	SSL_get0_alpn_selected(ssl, &alpn, &alen);
 	c->h2 = alen == 2 && memcmp(alpn, "h2", 2) == 0;
 	return 0;
+}
+
+/*
+ * The client side of TLS to an upstream: 1 done, 0 waiting for c->want,
+ * -1 failed (*why says how).  name goes in SNI unless it is an address,
+ * and is what the certificate must be for when verification is on.
+ */
+int
+tls_connect(struct conn *c, void *ctx, const char *name, const char **why)
+{
+	SSL *ssl = c->ssl;
+	struct in6_addr a;
+	int rc, err;
+	long vr;
+
+	if (ssl == NULL) {
+		if ((ssl = SSL_new(ctx)) == NULL) {
+			*why = ssl_error();
+			return -1;
+		}
+		SSL_set_fd(ssl, c->fd);
+		c->ssl = ssl;
+		if (inet_pton(AF_INET, name, &a) == 1 || inet_pton(AF_INET6, name, &a) == 1)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+		else {
+			SSL_set1_host(ssl, name);
+			SSL_set_tlsext_host_name(ssl, name);
+		}
+	}
+	ERR_clear_error();
+	rc = SSL_connect(ssl);
+	if (rc == 1)
+		return 1;
+	err = SSL_get_error(ssl, rc);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		c->want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		return 0;
+	}
+	vr = SSL_get_verify_result(ssl);
+	*why = vr != X509_V_OK ? X509_verify_cert_error_string(vr) :
+	    err == SSL_ERROR_SSL ? ssl_error() : "connection closed";
+	return -1;
 }
 
 static ssize_t

@@ -11,12 +11,15 @@
 #include <sys/types.h>
 
 struct cfload;
+struct location;
 struct config;
 struct conn;
 struct server;
 struct ssl_cache;
 
 int	tls_configure(struct cfload *);
+void	*tls_client_ctx(struct cfload *, const struct location *);
+int	tls_connect(struct conn *, void *ctx, const char *name, const char **why);
 void	tls_release(struct config *);
 int	tls_bind(struct config *, uint32_t gen);
 void	tls_rotate(const struct config *);
