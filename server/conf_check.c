@@ -345,10 +345,12 @@ conf_check(struct cfload *ld)
 		}
 	}
 	cf->mime = mime_load(&cf->pool, cf->main.types_file, err, sizeof(err));
-	if (cf->mime == NULL) {
-		i = (size_t)(setting_find("types_file") - settings);
-		conf_error_at(ld, ld->seen[i].file, ld->seen[i].line, "types_file: %s", err);
-	}
+	i = (size_t)(setting_find("types_file") - settings);
+	if (cf->mime == NULL && ld->seen[i].file == NULL && errno == ENOENT)
+		cf->mime = mime_builtin(&cf->pool);	/* the default is not installed */
+	else if (cf->mime == NULL)
+		conf_error_at(ld, ld->seen[i].file, ld->seen[i].line, "types_file: %s",
+		    err);
 	return ld->errors ? -1 : 0;
 }
 

@@ -83,6 +83,32 @@ add(struct pool *p, struct mime_table *t, const char *ext, const char *type)
 	e->type = type;
 }
 
+/* When no types file was named and the default one is not installed (a
+ * configuration run from a checkout, say): the common types, as nginx has
+ * its own few built in. */
+struct mime_table *
+mime_builtin(struct pool *p)
+{
+	static const char *table[][2] = {
+		{ "html", "text/html" }, { "htm", "text/html" },
+		{ "css", "text/css" }, { "txt", "text/plain" },
+		{ "js", "application/javascript" }, { "json", "application/json" },
+		{ "xml", "text/xml" }, { "svg", "image/svg+xml" },
+		{ "png", "image/png" }, { "jpg", "image/jpeg" },
+		{ "jpeg", "image/jpeg" }, { "gif", "image/gif" },
+		{ "ico", "image/x-icon" }, { "webp", "image/webp" },
+		{ "pdf", "application/pdf" }, { "wasm", "application/wasm" },
+		{ "woff", "font/woff" }, { "woff2", "font/woff2" },
+	};
+	struct mime_table *t = pool_zalloc(p, sizeof(*t));
+	size_t i;
+
+	grow(p, t);
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		add(p, t, table[i][0], table[i][1]);
+	return t;
+}
+
 struct mime_table *
 mime_load(struct pool *p, const char *path, char *err, size_t errlen)
 {

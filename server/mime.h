@@ -9,6 +9,7 @@
 struct pool;
 struct mime_table;
 
+struct mime_table	*mime_builtin(struct pool *);
 struct mime_table	*mime_load(struct pool *, const char *path, char *err,
 			    size_t errlen);
 const char		*mime_lookup(const struct mime_table *, const char *path,

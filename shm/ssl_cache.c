@@ -36,27 +36,21 @@ hash_id(const uint8_t *id, size_t n)
 }
 
 /* Lay out an empty cache in size bytes, keeping the lock and the
- * statistics. */
+ * statistics.  Touches only the header and the bucket array. */
 static void
 layout(struct ssl_cache *c, size_t size)
 {
-	size_t avail;
-	uint32_t i, n;
-	struct ssl_slot *s;
+	size_t avail = size - sizeof(*c);
+	uint32_t n;
 
-	avail = size - sizeof(*c);
 	/* About two buckets per slot keeps chains short. */
 	n = (uint32_t)(avail / (sizeof(struct ssl_slot) + 2 * sizeof(uint32_t)));
 	c->nslots = n;
 	c->nbuckets = 2 * n;
 	c->head = c->tail = SSL_NIL;
-	memset(buckets(c), 0xff, sizeof(uint32_t) * c->nbuckets);
-	s = slots(c);
-	for (i = 0; i < n; i++) {
-		s[i].len = 0;
-		s[i].hnext = i + 1 < n ? i + 1 : SSL_NIL;
-	}
-	c->free = 0;
+	memset(buckets(c), 0, sizeof(uint32_t) * c->nbuckets);
+	c->free = SSL_NIL;
+	c->fresh = 0;
 	c->used = 0;
 }
 
@@ -99,15 +93,19 @@ lru_front(struct ssl_cache *c, uint32_t i)
 		c->tail = i;
 }
 
-/* Where the index of the slot with this id is stored (bucket or chain). */
+/*
+ * Where the link to the slot with this id is stored, in its bucket or in
+ * the chain before it.  Links hold slot + 1 (0 ends a chain), so a zeroed
+ * table is empty.
+ */
 static uint32_t *
 find_link(struct ssl_cache *c, const uint8_t *id, size_t idlen)
 {
 	uint32_t *link = &buckets(c)[hash_id(id, idlen) % c->nbuckets];
 	struct ssl_slot *s = slots(c);
 
-	while (*link != SSL_NIL) {
-		struct ssl_slot *e = &s[*link];
+	while (*link != 0) {
+		struct ssl_slot *e = &s[*link - 1];
 		if (e->idlen == idlen && memcmp(e->id, id, idlen) == 0)
 			return link;
 		link = &e->hnext;
@@ -118,7 +116,7 @@ find_link(struct ssl_cache *c, const uint8_t *id, size_t idlen)
 static void
 drop(struct ssl_cache *c, uint32_t *link)
 {
-	uint32_t i = *link;
+	uint32_t i = *link - 1;
 	struct ssl_slot *s = &slots(c)[i];
 
 	*link = s->hnext;
@@ -129,13 +127,16 @@ drop(struct ssl_cache *c, uint32_t *link)
 	c->used--;
 }
 
-/* A slot for a new entry: a free one, else the least recently used. */
+/* A slot for a new entry: a freed one, a fresh one, else the least
+ * recently used. */
 static uint32_t
 take_slot(struct ssl_cache *c)
 {
 	struct ssl_slot *s = slots(c);
 	uint32_t i;
 
+	if (c->free == SSL_NIL && c->fresh < c->nslots)
+		return c->fresh++;
 	if (c->free == SSL_NIL) {
 		i = c->tail;
 		drop(c, find_link(c, s[i].id, s[i].idlen));
@@ -167,7 +168,7 @@ ssl_cache_store(struct ssl_cache *c, const uint8_t *id, size_t idlen,
 		return false;
 	lock(c);
 	link = find_link(c, id, idlen);
-	if (*link != SSL_NIL)
+	if (*link != 0)
 		drop(c, link);
 	i = take_slot(c);
 	s = &slots(c)[i];
@@ -178,7 +179,7 @@ ssl_cache_store(struct ssl_cache *c, const uint8_t *id, size_t idlen,
 	s->expires = expires;
 	link = &buckets(c)[hash_id(id, idlen) % c->nbuckets];
 	s->hnext = *link;
-	*link = i;
+	*link = i + 1;
 	lru_front(c, i);
 	c->used++;
 	c->stores++;
@@ -200,16 +201,16 @@ ssl_cache_fetch(struct ssl_cache *c, const uint8_t *id, size_t idlen,
 		return 0;
 	lock(c);
 	link = find_link(c, id, idlen);
-	if (*link != SSL_NIL) {
-		s = &slots(c)[*link];
+	if (*link != 0) {
+		s = &slots(c)[*link - 1];
 		if (s->expires <= now) {
 			drop(c, link);
 			c->expired++;
 		} else if (s->len <= outlen) {
 			n = s->len;
 			memcpy(out, s->data, n);
-			lru_unlink(c, *link);
-			lru_front(c, *link);
+			lru_unlink(c, *link - 1);
+			lru_front(c, *link - 1);
 		}
 	}
 	if (n > 0)
@@ -229,7 +230,7 @@ ssl_cache_remove(struct ssl_cache *c, const uint8_t *id, size_t idlen)
 		return;
 	lock(c);
 	link = find_link(c, id, idlen);
-	if (*link != SSL_NIL)
+	if (*link != 0)
 		drop(c, link);
 	shm_unlock(&c->lock);
 }

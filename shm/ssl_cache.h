@@ -40,14 +40,18 @@ struct ssl_cache {
 	uint32_t	 nbuckets;
 	uint32_t	 head;		/* most recently used */
 	uint32_t	 tail;
-	uint32_t	 free;		/* free slots chained through hnext */
+	uint32_t	 free;		/* freed slots chained through hnext */
+	uint32_t	 fresh;		/* slots from here on were never used */
 	uint32_t	 used;
 	uint64_t	 hits;
 	uint64_t	 misses;
 	uint64_t	 stores;
 	uint64_t	 evictions;
 	uint64_t	 expired;
-	/* then: uint32_t buckets[nbuckets]; struct ssl_slot slots[nslots] */
+	/* then: uint32_t buckets[nbuckets] (slot + 1, 0 = empty);
+	 * struct ssl_slot slots[nslots].  Slots are taken in order and a
+	 * fresh zone is all zeroes, so an unused slot's page is never
+	 * touched. */
 };
 
 int	 ssl_cache_init(struct ssl_cache *, size_t size);
