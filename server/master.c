@@ -51,6 +51,7 @@ static int sigfd = -1, notify[2] = { -1, -1 };
 static bool stopping, quitting;
 static int64_t stop_deadline, last_shrink, pause_until, fail_window;
 static int fails;
+static int replace;		/* workers that died and must be replaced */
 static const char *pidfile;
 static pid_t health_pid;
 static bool health_wanted;
@@ -156,10 +157,13 @@ maintain(void)
 	tls_rotate(g->cf);
 	idle = count_idle(g->id, &victim);
 	total = sb_count(-1, -1);
-	if (idle < w->min_spare || total == 0) {
+	if (idle < w->min_spare || total == 0 || replace > 0) {
 		n = (int)w->min_spare - idle;
+		if (n < replace)
+			n = replace;
 		if (n < 1)
 			n = 1;
+		replace = 0;
 		if (n > w->max - total)
 			n = (int)w->max - total;
 		while (n-- > 0 && spawn(g) == 0)
@@ -234,6 +238,8 @@ reap(void)
 	bool expected;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		bool current_gen;
+
 		if (pid == health_pid) {
 			health_pid = 0;
 			if (!health_wanted)
@@ -245,8 +251,12 @@ reap(void)
 		}
 		slot = sb_slot_of(pid);
 		expected = slot >= 0 && sb->slots[slot].retiring;
+		current_gen = slot >= 0 && sb->slots[slot].gen == current()->id;
 		if (slot >= 0)
 			sb_release(slot);
+		if (!expected && current_gen && !stopping && !quitting &&
+		    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0))
+			replace++;	/* a dead worker is replaced, whatever the idle count */
 		if (WIFSIGNALED(status)) {
 			logmsg(stopping && WTERMSIG(status) == SIGKILL ? LV_WARN : LV_ALERT,
 			    "worker process %d exited on signal %d%s", (int)pid,
@@ -506,11 +516,13 @@ master_run(struct config *cf, bool foreground)
 	setup_signals();
 	logmsg(LV_NOTICE, "%s/%s started, master process %d", PACKAGE_NAME,
 	    PACKAGE_VERSION, (int)getpid());
+	/* Before the first fork: workers must not hold the terminal (or a
+	 * pipe the caller waits on). */
+	if (!foreground)
+		detach_stdio(ready);
 	for (n = 0; n < cf->main.workers.start; n++)
 		if (spawn(current()) != 0)
 			break;
-	if (!foreground)
-		detach_stdio(ready);
 	pfd[0] = (struct pollfd){ sigfd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ notify[0], POLLIN, 0 };
 	for (;;) {

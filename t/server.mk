@@ -1,2 +1,5 @@
 # Integration tests of the process model, the command line, signals,
 # configuration loading and logs.
+INTEGRATION_TESTS += t/cli.py
+INTEGRATION_TESTS += t/process.py
+INTEGRATION_TESTS += t/signals.py

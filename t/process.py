@@ -1,0 +1,125 @@
+"""The process model: daemonizing, the pool kept between min_spare and
+max_spare idle workers (never above max), a killed worker replaced and
+logged, max_requests recycling, workers running as `user`."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from harness import *
+
+SITE = 'servers = ( { listen = "127.0.0.1:{port}"; root = "{dir}/www"; } );\n'
+FILES = {'www/index.html': 'hi\n'}
+
+
+def with_workers(workers):
+    """A whole configuration with its own workers group."""
+    return ('workers = { %s };\nerror_log = "{dir}/error.log";\n'
+            'pid = "{dir}/portico.pid";\naccess_log = "{dir}/access.log";\n'
+            'types_file = "%s";\n' % (workers, MIME_TYPES)) + SITE
+
+
+def children(pid):
+    out = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout
+    return sorted(int(x) for x in out.split())
+
+
+def wait_for(cond, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+def hold(port, n):
+    """n open keep-alive connections, each after one request (so each
+    holds a worker)."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(('127.0.0.1', port), timeout=5)
+        s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+        s.recv(4096)
+        socks.append(s)
+    return socks
+
+
+# Daemonizing: the command returns once the pid file names a live master.
+p = Portico(SITE, files=FILES, start=False)
+r = subprocess.run([PORTICO, '-c', p.conf_path], capture_output=True, text=True, timeout=20)
+is_(r.returncode, 0, 'portico daemonizes and exits 0')
+pidfile = os.path.join(p.dir, 'portico.pid')
+ok(os.path.exists(pidfile), 'the pid file exists when the command returns')
+master = int(open(pidfile).read())
+ok(os.path.exists('/proc/%d' % master), 'it names the running master')
+is_(get(p.port)[0], 200, 'the daemon serves')
+is_(os.getsid(master) == master, True, 'the daemon leads its own session')
+rc, _, _ = p.run('-s', 'stop')
+is_(rc, 0, '-s stop')
+ok(wait_for(lambda: not os.path.exists('/proc/%d' % master)), 'the master exits')
+ok(not os.path.exists(pidfile), 'and removes its pid file')
+
+# The pool: start, growth to keep min_spare idle, max, shrink.
+with Portico(with_workers('start = 3; min_spare = 2; max_spare = 3; max = 6;'),
+             files=FILES, main=False) as p:
+    m = p.pid()
+    ok(wait_for(lambda: len(children(m)) == 3), 'workers.start workers run (3)')
+    socks = hold(p.port, 3)
+    ok(wait_for(lambda: len(children(m)) == 5), 'with 3 busy the pool grows to keep 2 idle (5)')
+    socks += hold(p.port, 2)
+    ok(wait_for(lambda: len(children(m)) == 6), 'never above workers.max (6)')
+    time.sleep(0.5)
+    is_(len(children(m)), 6, 'still 6 with 5 busy and max reached')
+    for s in socks:
+        s.close()
+    ok(wait_for(lambda: len(children(m)) <= 3, timeout=8), 'idle surplus above max_spare retires')
+    ok(len(children(m)) >= 2, 'but min_spare idle stay')
+
+# A worker killed with SIGKILL is replaced and its death logged at alert.
+with Portico(SITE, files=FILES) as p:
+    m = p.pid()
+    ok(wait_for(lambda: len(children(m)) == 2), 'two workers to start with')
+    victim = children(m)[0]
+    os.kill(victim, signal.SIGKILL)
+    ok(wait_for(lambda: victim not in children(m) and len(children(m)) == 2),
+       'the killed worker is replaced')
+    is_(get(p.port)[0], 200, 'and requests are served')
+    ok(wait_for(lambda: 'worker process %d exited on signal 9' % victim in p.error_log()),
+       'its death is logged with the signal')
+    like(p.error_log(), r'\[alert\] \d+#0: worker process %d exited on signal 9' % victim,
+         'at alert level, as nginx')
+    p.stop(check_log=False)
+    bad = [l for l in p.error_log().splitlines()
+           if ('[alert]' in l or '[crit]' in l or '[emerg]' in l) and 'signal 9' not in l]
+    is_(bad, [], 'nothing else alarming in the log')
+
+# max_requests recycles a worker after that many connections.
+with Portico(with_workers('start = 1; min_spare = 0; max_spare = 1; max = 1; '
+                          'max_requests = 3;'), files=FILES, main=False) as p:
+    m = p.pid()
+    ok(wait_for(lambda: len(children(m)) == 1), 'one worker')
+    first = children(m)[0]
+    for _ in range(3):
+        get(p.port)
+    ok(wait_for(lambda: children(m) and children(m)[0] != first), 'after 3 connections a new worker serves')
+    is_(get(p.port)[0], 200, 'the new worker serves')
+
+# Privileges: the master stays root, workers run as `user`.
+with Portico(SITE, files=FILES) as p:
+    m = p.pid()
+    wait_for(lambda: children(m))
+    if os.geteuid() == 0:
+        import pwd
+        uid = pwd.getpwnam('www-data').pw_uid
+        uids = [int(open('/proc/%d/status' % w).read().split('Uid:')[1].split()[0])
+                for w in children(m)]
+        ok(uids and all(u == uid for u in uids), 'workers run as www-data')
+        is_(int(open('/proc/%d/status' % m).read().split('Uid:')[1].split()[0]), 0,
+            'the master stays root')
+    else:
+        ok(True, 'workers run as www-data # SKIP not root')
+        ok(True, 'the master stays root # SKIP not root')
+
+done()
