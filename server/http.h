@@ -67,6 +67,7 @@ struct conn {
 	size_t			 body_base;		/* where the current head ended */
 	bool			 eof;
 	bool			 broken;		/* write failed or timed out */
+	bool			 timed_out;		/* send_timeout passed */
 	struct buf		 out;			/* kept across connections: last */
 };
 

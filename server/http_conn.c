@@ -143,6 +143,17 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 	return READ_OK;
 }
 
+/* Wait until c can take more output; 1 when it can. */
+static int
+wait_writable(struct conn *c, long long timeout)
+{
+	int rc = io_wait(c, timeout, false);
+
+	if (rc == 0)
+		c->timed_out = true;
+	return rc;
+}
+
 /* Write everything, waiting at most send_timeout between progress. */
 static int
 send_all(struct conn *c, struct iovec *iov, int iovcnt, int flags,
@@ -155,7 +166,7 @@ send_all(struct conn *c, struct iovec *iov, int iovcnt, int flags,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN || io_wait(c, timeout, false) <= 0)
+			if (errno != EAGAIN || wait_writable(c, timeout) <= 0)
 				goto broken;
 			continue;
 		}
@@ -224,7 +235,7 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || io_wait(c, timeout, false) <= 0) {
+		if (errno != EAGAIN || wait_writable(c, timeout) <= 0) {
 			c->broken = true;
 			return -1;
 		}
@@ -288,7 +299,9 @@ send_response(struct conn *c, struct request *r)
 
 /* Read and drop a request body nobody consumed, so the connection can
  * carry the next request (nginx does the same, 100 Continue included).
- * -1 when the connection must close instead. */
+ * 0 when done; 400 or 413 when the body is malformed or too large (the
+ * answer becomes that error, as in nginx); -1 when the connection must
+ * close for another reason. */
 static int
 discard_body(struct conn *c, struct request *r)
 {
@@ -305,8 +318,10 @@ discard_body(struct conn *c, struct request *r)
 		avail = c->in_end - c->in_start;
 		if (r->chunked) {
 			n = chunked_decode(&r->chunk, c->in + c->in_start, avail, &used);
-			if (n < 0)
-				return -1;
+			if (n < 0) {
+				req_log(r, LV_INFO, 0, "client sent invalid chunked body");
+				return 400;
+			}
 			r->body_received += n;
 			r->body_done = r->chunk.done;
 			c->in_start += used;
@@ -316,6 +331,12 @@ discard_body(struct conn *c, struct request *r)
 			r->body_received += (long long)used;
 			c->in_start += used;
 			r->body_done = r->body_left == 0;
+		}
+		if (r->chunked && r->sc->client_max_body_size > 0 &&
+		    r->body_received > r->sc->client_max_body_size) {
+			req_log(r, LV_ERROR, 0, "client intended to send too large "
+			    "chunked body: %lld bytes", r->body_received);
+			return 413;
 		}
 		if (r->body_done)
 			return 0;
@@ -429,13 +450,21 @@ serve_one(struct conn *c, struct request *r, int rc)
 	if (!sent && closes_connection(r->status))
 		r->keepalive = false;
 	keepalive_limits(c, r);
-	if (!r->body_done && rc == READ_OK && !c->broken &&
-	    (r->status == 413 || discard_body(c, r) != 0)) {
-		r->keepalive = false;
-		linger = true;
+	if (!r->body_done && rc == READ_OK && !c->broken) {
+		int err = r->status == 413 ? -1 : discard_body(c, r);
+
+		if (err != 0) {
+			r->keepalive = false;
+			linger = true;
+		}
+		if (err > 0 && !sent)
+			request_finalize(r, err);
 	}
 	if (!sent)
 		send_response(c, r);
+	if (c->timed_out)
+		req_log(r, LV_INFO, ETIMEDOUT, "client timed out while sending "
+		    "response to client");
 	access_log_write(r);
 	sb_count_request();
 	if (c->broken)

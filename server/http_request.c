@@ -103,6 +103,14 @@ run_location(struct request *r)
 	int rc;
 
 	r->sc = &r->loc->sc;
+	/* nginx checks the size as it picks the location, before return. */
+	if (r->sc->client_max_body_size > 0 &&
+	    r->content_length > r->sc->client_max_body_size) {
+		req_log(r, LV_ERROR, 0, "client intended to send too large body: "
+		    "%lld bytes", r->content_length);
+		request_finalize(r, 413);
+		return;
+	}
 	if (r->loc->ret != NULL) {
 		do_return(r, r->loc->ret);
 		return;
@@ -110,13 +118,6 @@ run_location(struct request *r)
 	if (!access_allowed(&r->sc->access, &r->c->peer)) {
 		req_log(r, LV_ERROR, 0, "access forbidden by rule");
 		request_finalize(r, 403);
-		return;
-	}
-	if (r->sc->client_max_body_size > 0 &&
-	    r->content_length > r->sc->client_max_body_size) {
-		req_log(r, LV_ERROR, 0, "client intended to send too large body: "
-		    "%lld bytes", r->content_length);
-		request_finalize(r, 413);
 		return;
 	}
 	rc = content(r);

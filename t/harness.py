@@ -66,6 +66,16 @@ def done():
     sys.exit(0)
 
 
+def wait_for(cond, timeout=5.0):
+    """Poll cond until it is true or timeout seconds pass."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
 def free_port(host='127.0.0.1'):
     s = socket.socket()
     s.bind((host, 0))

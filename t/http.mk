@@ -1,2 +1,4 @@
 # Integration tests: each t/NAME.py starts the real daemon and prints TAP.
 INTEGRATION_TESTS += t/smoke.py
+INTEGRATION_TESTS += t/http_bad.py
+INTEGRATION_TESTS += t/http_conn.py

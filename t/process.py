@@ -25,14 +25,6 @@ def children(pid):
     return sorted(int(x) for x in out.split())
 
 
-def wait_for(cond, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
-
 
 def hold(port, n):
     """n open keep-alive connections, each after one request (so each

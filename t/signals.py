@@ -40,14 +40,6 @@ def finish(s, first):
     return head, body
 
 
-def wait_for(cond, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
-
 
 FILES = {'www/big.bin': BIG, 'www/index.html': 'one\n'}
 
