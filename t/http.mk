@@ -2,3 +2,5 @@
 INTEGRATION_TESTS += t/smoke.py
 INTEGRATION_TESTS += t/http_bad.py
 INTEGRATION_TESTS += t/http_conn.py
+INTEGRATION_TESTS += t/static.py
+INTEGRATION_TESTS += t/selection.py
