@@ -201,6 +201,8 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 			client_deadline = 0;
 			if (ended)
 				return;
+			if (proxy_pending(p))
+				continue;	/* more is buffered: no need to wait */
 		}
 		if (proxy_phase(p) == PX_ABORT) {
 			c->broken = true;

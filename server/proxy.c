@@ -97,11 +97,18 @@ static void
 plog(struct proxy *p, int level, int err, const char *what)
 {
 	struct request *r = p->r;
+	const char *w;
 
 	r->log_upstream = p->peer ? pool_printf(r->pool, "%s://%s%s",
 	    r->loc->proxy->ssl ? "https" : "http", p->peer->addr,
 	    r->proxy_uri ? r->proxy_uri : "") : NULL;
-	req_log(r, level, err, "%s", what);
+	/* nginx's order: "connect() failed (111: ...) while connecting ..." */
+	w = err != 0 ? strstr(what, " while ") : NULL;
+	if (w != NULL)
+		req_log(r, level, 0, "%.*s (%d: %s)%s", (int)(w - what), what, err,
+		    strerror(err), w);
+	else
+		req_log(r, level, err, "%s", what);
 	r->log_upstream = NULL;
 }
 
@@ -1094,6 +1101,13 @@ proxy_data(struct proxy *p, const char **data)
 		n = spool_get(&p->spool, data);
 	}
 	return n;
+}
+
+/* Body bytes are buffered for the client, in memory or in the file. */
+bool
+proxy_pending(const struct proxy *p)
+{
+	return !spool_empty(&p->spool);
 }
 
 void

@@ -66,6 +66,7 @@ void		 proxy_step(struct proxy *, short revents);
 enum proxy_phase proxy_phase(const struct proxy *);
 void		 proxy_head_sent(struct proxy *);
 size_t		 proxy_data(struct proxy *, const char **);
+bool		 proxy_pending(const struct proxy *);
 void		 proxy_consume(struct proxy *, size_t);
 void		 proxy_client_gone(struct proxy *);
 void		 proxy_tunnel(struct proxy *, struct conn *, const char **early,

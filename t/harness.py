@@ -236,7 +236,8 @@ def request(port, method='GET', path='/', headers=None, body=None,
     Header names in the dict are lowercase."""
     c = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        c.request(method, path, body=body, headers=headers or {})
+        chunked = any(k.lower() == 'transfer-encoding' for k in (headers or {}))
+        c.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
         r = c.getresponse()
         data = r.read()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, data
