@@ -859,8 +859,12 @@ truncated(struct proxy *p, const char *why)
 	close_upstream(p);
 	release_peer(p);
 	p->peer = NULL;
-	p->phase = PX_ABORT;
-	p->state = S_IDLE;
+	if (p->phase == PX_HEAD)	/* nothing went to the client yet */
+		fail(p, 502);
+	else {
+		p->phase = PX_ABORT;
+		p->state = S_IDLE;
+	}
 }
 
 /* Raw bytes from the upstream: decode the framing, spool the payload. */

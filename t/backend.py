@@ -7,7 +7,8 @@ is a JSON description of what arrived.  Query parameters steer it:
     frame=F     "length" (default), "chunked" or "close" (no length, close)
     status=N    answer with status N
 
-/health answers health_status (changeable), /ws upgrades to a WebSocket
+/health answers health_status (changeable), set_delay() slows every
+other answer, idle_timeout closes idle kept connections, /ws upgrades to a WebSocket
 that echoes each message.
 """
 import base64
@@ -52,6 +53,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         srv = self.server
+        if self.path == '/health':     # health checks are not counted
+            return self.answer()
         with srv.lock:
             srv.requests += 1
             srv.active += 1
@@ -69,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
         body, framing = self.read_body()
         if 'sleep' in q:
             time.sleep(float(q['sleep']))
+        elif self.server.delay and url.path != '/health':
+            time.sleep(self.server.delay)
         if url.path == '/health':
             return self.send(self.server.health_status, b'health\n')
         if url.path == '/ws' and self.headers.get('Upgrade', '').lower() == 'websocket':
@@ -144,8 +149,10 @@ class Handler(BaseHTTPRequestHandler):
             out = bytes([0x80 | op])
             if len(data) < 126:
                 out += bytes([len(data)])
-            else:
+            elif len(data) < 65536:
                 out += bytes([126]) + struct.pack('!H', len(data))
+            else:
+                out += bytes([127]) + struct.pack('!Q', len(data))
             self.wfile.write(out + data)
             self.wfile.flush()
 
@@ -162,8 +169,10 @@ class Server(ThreadingHTTPServer):
 class Backend:
     """A backend on 127.0.0.1:port (a free port when 0), started at once."""
 
-    def __init__(self, name, port=0):
-        self.httpd = Server(('127.0.0.1', port), Handler)
+    def __init__(self, name, port=0, idle_timeout=None):
+        handler = type('Handler', (Handler,), {'timeout': idle_timeout})
+        self.httpd = Server(('127.0.0.1', port), handler)
+        self.httpd.delay = 0
         self.httpd.name = name
         self.httpd.lock = threading.Lock()
         self.httpd.health_status = 200
@@ -186,6 +195,10 @@ class Backend:
     @property
     def connections(self):
         return len(self.httpd.conns)
+
+    def set_delay(self, seconds):
+        """Answer every request (but /health) after this many seconds."""
+        self.httpd.delay = seconds
 
     def set_health(self, status):
         self.httpd.health_status = status
