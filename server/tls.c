@@ -480,7 +480,11 @@ build_ctx(struct cfload *ld, struct server *srv)
 	d->srv = srv;
 	SSL_CTX_set_ex_data(ctx, ctx_index, d);
 	set_protocols(ctx, sc->ssl_protocols);
+	/* Clients often close without close_notify; OpenSSL would take that
+	 * for a fatal error and drop the session from the cache (nginx sets
+	 * the same option). */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+	    SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    (sc->ssl_prefer_server_ciphers ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -1,0 +1,2 @@
+INTEGRATION_TESTS += t/tls.py
+EXTRA_DIST += t/tlsutil.py
