@@ -643,8 +643,6 @@ read_client(struct h2 *h)
 			log_ctx(&(struct log_ctx){ NULL, c->id, NULL }, LV_INFO, 0,
 			    "HTTP/2 error from client %s: %s", c->peer_text,
 			    nghttp2_strerror((int)rc));
-			if (rc == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
-				return false;
 			nghttp2_session_terminate_session(h->ng, NGHTTP2_PROTOCOL_ERROR);
 			h->dead = true;
 			return true;	/* flush the GOAWAY */
@@ -769,6 +767,8 @@ h2_serve(struct conn *c)
 	}
 	while (h.streams != NULL)
 		stream_end(&h, h.streams);
+	if (h.dead || !nghttp2_session_want_read(h.ng))
+		io_linger(c);	/* after a GOAWAY the client may still be sending */
 	nghttp2_session_del(h.ng);
 	buf_free(&h.out);
 }

@@ -25,8 +25,6 @@
 
 #define IN_CAP		(HTTP_HEAD_MAX + 16384)
 #define DISCARD_MAX	(1024 * 1024)	/* larger unread bodies close instead */
-#define LINGER_WAIT_MS	5000
-#define LINGER_TOTAL_MS	30000
 
 enum { READ_OK, READ_CLOSE, READ_ERROR };
 
@@ -349,30 +347,6 @@ discard_body(struct conn *c, struct request *r)
 	}
 }
 
-/* Close after a response the client may still be sending a body for: stop
- * writing, then drain its input for a while so it reads our answer instead
- * of a reset (nginx's lingering close). */
-static void
-linger_close(struct conn *c)
-{
-	char sink[4096];
-	int64_t deadline = clock_mono_ms() + LINGER_TOTAL_MS;
-	ssize_t n;
-
-	if (c->ssl != NULL || shutdown(c->fd, SHUT_WR) != 0)
-		return;
-	c->want = POLLIN;
-	while (clock_mono_ms() < deadline) {
-		n = read(c->fd, sink, sizeof(sink));
-		if (n > 0)
-			continue;
-		if (n == 0 || errno != EAGAIN)
-			return;
-		if (io_wait(c, LINGER_WAIT_MS, false) <= 0)
-			return;
-	}
-}
-
 static void
 request_init(struct request *r, struct conn *c, struct pool *pool)
 {
@@ -471,7 +445,7 @@ serve_one(struct conn *c, struct request *r, int rc)
 		return false;
 	if (!r->keepalive) {
 		if (linger || rc == READ_ERROR)
-			linger_close(c);
+			io_linger(c);
 		return false;
 	}
 	return true;

@@ -13,12 +13,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http.h"
 #include "io.h"
 #include "tls.h"
 #include "worker.h"
 
 #define GATHER	16384		/* a TLS record's worth of plaintext */
+#define LINGER_WAIT_MS	5000
+#define LINGER_TOTAL_MS	30000
 
 ssize_t
 io_read(struct conn *c, void *buf, size_t n)
@@ -126,6 +129,32 @@ io_wait(struct conn *c, long long timeout, bool idle)
 	struct pollfd pfd = { c->fd, c->want ? c->want : POLLIN, 0 };
 
 	return worker_poll(&pfd, 1, timeout, idle);
+}
+
+/* Close when the client may still be sending (a body we refused, frames
+ * after a GOAWAY): say goodbye, stop writing, then drain its input for a
+ * while so that it reads our last words instead of a reset (nginx's
+ * lingering close).  io_close() still closes the descriptor. */
+void
+io_linger(struct conn *c)
+{
+	char sink[4096];
+	int64_t deadline = clock_mono_ms() + LINGER_TOTAL_MS;
+	ssize_t n;
+
+	tls_close(c);
+	if (shutdown(c->fd, SHUT_WR) != 0)
+		return;
+	c->want = POLLIN;
+	while (clock_mono_ms() < deadline) {
+		n = read(c->fd, sink, sizeof(sink));
+		if (n > 0)
+			continue;
+		if (n == 0 || errno != EAGAIN)
+			return;
+		if (io_wait(c, LINGER_WAIT_MS, false) <= 0)
+			return;
+	}
 }
 
 void

@@ -20,6 +20,7 @@ bool	io_buffered(const struct conn *);
 bool	io_closed(struct conn *);
 bool	io_quiet(struct conn *);
 int	io_wait(struct conn *, long long timeout, bool idle);
+void	io_linger(struct conn *);
 void	io_close(struct conn *);
 
 #endif

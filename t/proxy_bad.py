@@ -68,7 +68,9 @@ def exchange(port, path, then=None):
                 closed = True
                 break
             data += b
-    except (socket.timeout, ConnectionResetError):
+    except ConnectionResetError:    # closed with the pipelined request unread
+        closed = True
+    except socket.timeout:
         closed = False
     s.close()
     return data, closed
