@@ -387,7 +387,7 @@ dispatch(struct stream *s)
 
 	s->dispatched = true;
 	s->h->c->requests++;
-	sb_set_request(r->line.p ? r->line.p : "", r->line.p ? r->line.n : 0);
+	sb_set_request(r->line.p, r->line.n);
 	if ((rc = request_from_headers(s)) != 0) {
 		refuse(s, rc);
 		return;
@@ -717,9 +717,8 @@ wait_and_step(struct h2 *h, long long idle_timeout)
 		return false;		/* quitting while idle */
 	if (rc == 0 && idle && !io_buffered(h->c))
 		return false;		/* keepalive_timeout */
-	if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) || io_buffered(h->c))
-		if (!read_client(h))
-			return false;
+	/* Upstreams first: frames read from the client may reset and free
+	 * the streams ps[] points to. */
 	for (i = 1; i < n; i++) {
 		s = ps[i];
 		if (s->r.proxy == NULL)
@@ -727,6 +726,8 @@ wait_and_step(struct h2 *h, long long idle_timeout)
 		proxy_step(s->r.proxy, pfd[i].fd >= 0 ? pfd[i].revents : 0);
 		proxy_progress(s);
 	}
+	if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) || io_buffered(h->c))
+		return read_client(h);
 	return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -52,7 +53,7 @@ static bool stopping, quitting;
 static int64_t stop_deadline, last_shrink, pause_until, fail_window;
 static int fails;
 static int replace;		/* workers that died and must be replaced */
-static const char *pidfile;
+static char pidfile[PATH_MAX];	/* as written at start: reloads free configs */
 static pid_t health_pid;
 static bool health_wanted;
 
@@ -463,8 +464,10 @@ daemonize(void)
 	if (pid < 0)
 		fatal("fork() failed: %s", strerror(errno));
 	if (pid > 0) {
+		/* _exit: the configuration and stdio buffers belong to the
+		 * daemon now; nothing here is ours to flush or free. */
 		close(ready[1]);
-		exit(read(ready[0], &c, 1) == 1 ? 0 : 1);
+		_exit(read(ready[0], &c, 1) == 1 ? 0 : 1);
 	}
 	close(ready[0]);
 	setsid();
@@ -504,7 +507,7 @@ master_run(struct config *cf, bool foreground)
 		return 1;
 	if (!foreground)
 		ready = daemonize();
-	pidfile = cf->main.pid;
+	snprintf(pidfile, sizeof(pidfile), "%s", cf->main.pid);
 	if (write_pidfile(pidfile) != 0)
 		return 1;
 	gens[0].cf = cf;

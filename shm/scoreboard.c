@@ -143,7 +143,8 @@ sb_set_request(const char *line, size_t n)
 {
 	if (n >= sizeof(sb_me->request))
 		n = sizeof(sb_me->request) - 1;
-	memcpy(sb_me->request, line, n);
+	if (n > 0)		/* a request that failed to parse has no line */
+		memcpy(sb_me->request, line, n);
 	sb_me->request[n] = '\0';
 }
 
