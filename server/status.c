@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -133,6 +134,28 @@ text_caches(struct buf *b, const struct config *cf)
 		    (unsigned long long)v[i]->evictions);
 }
 
+/* The scoreboard row by row, as Apache's server-status shows it. */
+static void
+text_workers(struct buf *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < sb->high; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s->pid == 0)
+			continue;
+		buf_printf(b, "  pid %d %s connections=%llu requests=%llu",
+		    (int)s->pid, sb_state_name(s->state),
+		    (unsigned long long)s->connections,
+		    (unsigned long long)s->requests);
+		if (s->state != SB_IDLE && s->client[0] != '\0')
+			buf_printf(b, " client=%.*s request=\"%.*s\"",
+			    (int)sizeof(s->client), s->client,
+			    (int)sizeof(s->request), s->request);
+		buf_addc(b, '\n');
+	}
+}
+
 static void
 text(struct buf *b, const struct config *cf, const struct totals *t)
 {
@@ -147,7 +170,9 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 	for (s = SB_STARTING; s < SB_NSTATES; s++)
 		buf_printf(b, "%s%s %d", s == SB_STARTING ? " (" : ", ",
 		    sb_state_name(s), t->workers[s]);
-	buf_printf(b, ")\nconnections: %llu\nrequests: %llu\n",
+	buf_adds(b, ")\n");
+	text_workers(b);
+	buf_printf(b, "connections: %llu\nrequests: %llu\n",
 	    (unsigned long long)t->connections, (unsigned long long)t->requests);
 	for (i = 0; i < cf->nupstreams; i++) {
 		const struct upstream *u = cf->upstreams[i];
@@ -233,6 +258,32 @@ json_caches(struct buf *b, const struct config *cf)
 }
 
 static void
+json_workers(struct buf *b)
+{
+	uint32_t i;
+	bool first = true;
+	char text[sizeof(sb->slots[0].request) + 1];
+
+	for (i = 0; i < sb->high; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s->pid == 0)
+			continue;
+		buf_printf(b, "%s{\"pid\":%d,\"state\":\"%s\",\"connections\":%llu,"
+		    "\"requests\":%llu,\"client\":", first ? "" : ",", (int)s->pid,
+		    sb_state_name(s->state), (unsigned long long)s->connections,
+		    (unsigned long long)s->requests);
+		first = false;
+		/* A busy worker rewrites these as we read: copy, terminate. */
+		snprintf(text, sizeof(text), "%.*s", (int)sizeof(s->client), s->client);
+		json_str(b, s->state == SB_IDLE ? "" : text);
+		snprintf(text, sizeof(text), "%.*s", (int)sizeof(s->request), s->request);
+		buf_adds(b, ",\"request\":");
+		json_str(b, s->state == SB_IDLE ? "" : text);
+		buf_addc(b, '}');
+	}
+}
+
+static void
 json(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	size_t i, j;
@@ -244,7 +295,9 @@ json(struct buf *b, const struct config *cf, const struct totals *t)
 	    (long long)((now.msec - sb->started) / 1000), t->nworkers);
 	for (s = SB_STARTING; s < SB_NSTATES; s++)
 		buf_printf(b, ",\"%s\":%d", sb_state_name(s), t->workers[s]);
-	buf_printf(b, "},\"connections\":%llu,\"requests\":%llu,\"upstreams\":{",
+	buf_adds(b, "},\"processes\":[");
+	json_workers(b);
+	buf_printf(b, "],\"connections\":%llu,\"requests\":%llu,\"upstreams\":{",
 	    (unsigned long long)t->connections, (unsigned long long)t->requests);
 	for (i = 0; i < cf->nupstreams; i++) {
 		const struct upstream *u = cf->upstreams[i];

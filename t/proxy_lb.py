@@ -248,6 +248,9 @@ with Portico(CONF, ports=1) as p:
        all(k in data['upstreams']['checked']['servers'][0] for k in
            ('address', 'state', 'active', 'requests', 'failures', 'avg_response_ms', 'health_check')),
        'status json: workers by state, counters and per-server fields')
+    me = [w for w in data['processes'] if w['request'] == 'GET /status.json HTTP/1.1']
+    ok(len(me) == 1 and me[0]['state'] == 'writing' and me[0]['client'] == '127.0.0.1' and
+       me[0]['pid'] in p.workers(), 'and the scoreboard: the worker serving it, with client and request')
     st, h, prom = get(P, '/metrics')
     prom = prom.decode()
     ok(h.get('content-type', '').startswith('text/plain; version=0.0.4'), 'prometheus content type')
