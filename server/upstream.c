@@ -3,7 +3,8 @@
  * weighted round robin with the current weights in shared memory, so the
  * rotation is one sequence across all workers; least_conn counts the
  * connections every worker holds (from the scoreboard) and records its own
- * choice before releasing the upstream's lock; ip_hash hashes the whole
+ * choice before releasing the upstream's lock (taken for the round robin
+ * among the least loaded, not for the count); ip_hash hashes the whole
  * client address; "hash KEY" hashes a variable string, on a ketama ring
  * with "consistent".  A server that fails max_fails times within
  * fail_timeout is skipped by all workers for fail_timeout; backups are used
@@ -102,11 +103,13 @@ least_loaded(struct upstream *u, size_t from, size_t to, int *active,
     struct peer *const *tried, int ntried)
 {
 	size_t i;
-	int best = -1;
+	int best = -1, index[256] = { 0 };	/* to - from <= 256 */
 	int64_t t = now.mono_ms;
 
+	for (i = from; i < to; i++)
+		index[i - from] = u->peers[i].index;
+	uz_active_many(index, (int)(to - from), active + from);
 	for (i = from; i < to; i++) {
-		active[i] = uz_active(u->peers[i].index);
 		if (!candidate(&u->peers[i], tried, ntried, t))
 			continue;
 		if (best < 0 || (int64_t)active[i] * u->peers[best].weight <
@@ -126,11 +129,15 @@ balanced(struct upstream *u, size_t from, size_t to, struct peer *const *tried,
 	int active[256], *a = NULL;
 	struct peer *p;
 
-	shm_lock(&u->st->lock);
+	/* Counted before locking: a pass over the scoreboard is too long to
+	 * hold the lock for when hundreds of workers wait on it.  Two workers
+	 * counting at once may pick the same server; the next picks even
+	 * that out. */
 	if (u->method == LB_LEAST_CONN && to - from <= 256) {
 		a = active - from;
 		least_loaded(u, from, to, a, tried, ntried);
 	}
+	shm_lock(&u->st->lock);
 	p = round_robin(u, from, to, tried, ntried, a);
 	if (p != NULL)
 		sb_hold(p->index);	/* before unlocking: others count it */

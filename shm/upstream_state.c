@@ -93,20 +93,32 @@ uz_sweep(uint32_t oldest_live_gen)
 			memset(&uz->peers[i], 0, sizeof(uz->peers[i]));
 }
 
-/* Connections open to a peer now, across all workers: the sum of the
- * holds listed in the scoreboard's live slots. */
-int
-uz_active(int peer)
+/* Connections open now to each of n peers (by shared index), across all
+ * workers: the holds listed in the scoreboard's live slots, counted in one
+ * pass over it. */
+void
+uz_active_many(const int *peer, int n, int *count)
 {
 	uint32_t i;
-	int j, n = 0;
+	int j, k, held;
 
+	memset(count, 0, sizeof(*count) * (size_t)n);
 	for (i = 0; i < sb->high; i++) {
 		const struct sb_slot *s = &sb->slots[i];
 		if (s->pid == 0)
 			continue;
-		for (j = 0; j < s->nheld; j++)
-			n += s->held[j] == peer;
+		held = __atomic_load_n(&s->nheld, __ATOMIC_ACQUIRE);
+		for (j = 0; j < held; j++)
+			for (k = 0; k < n; k++)
+				count[k] += s->held[j] == peer[k];
 	}
+}
+
+int
+uz_active(int peer)
+{
+	int n;
+
+	uz_active_many(&peer, 1, &n);
 	return n;
 }

@@ -69,5 +69,6 @@ struct upstream_state	*uz_upstream(const char *name, uint32_t gen);
 int			 uz_peer(const char *key, uint32_t gen);
 void			 uz_sweep(uint32_t oldest_live_gen);
 int			 uz_active(int peer);
+void			 uz_active_many(const int *peer, int n, int *count);
 
 #endif
