@@ -3,7 +3,10 @@ default server's for unknown names, protocol versions, the HTTP to HTTPS
 redirect, HSTS on errors, X-Forwarded-Proto, TLS variables, session
 resumption by id and by ticket across workers, TLS to upstreams, bad TLS
 input, and what -t says about certificates."""
+import json
 import os
+import re
+import signal
 import socket
 import ssl
 import subprocess
@@ -20,6 +23,7 @@ A_RSA = make_cert(CERTS, 'a.test', 'rsa')
 A_EC = make_cert(CERTS, 'a.test', 'ec')
 B_EC = make_cert(CERTS, 'b.test', 'ec')
 D_EC = make_cert(CERTS, 'default.test', 'ec')
+os.chmod(D_EC[1], 0o600)     # only root reads it: the master must, for the workers
 CA = make_cert(CERTS, 'ca.test', 'ec')
 UP_CERT = make_cert(CERTS, 'up.test', 'ec', ca=CA, ip='127.0.0.1')
 
@@ -43,7 +47,8 @@ servers = (
         proxy_ssl_verify = true; proxy_ssl_trusted_certificate = "%(ca)s"; },
       { match = "/up-wrongca/"; proxy_pass = "https://127.0.0.1:{port4}/";
         proxy_ssl_verify = true; proxy_ssl_trusted_certificate = "%(d)s"; },
-      { match = "/up-unverified/"; proxy_pass = "https://127.0.0.1:{port4}/"; }
+      { match = "/up-unverified/"; proxy_pass = "https://127.0.0.1:{port4}/"; },
+      { match = "= /status"; status = "json"; }
     ); },
   { listen = "127.0.0.1:{port2} ssl"; server_name = "*.b.test";
     ssl_certificate = "%(b)s"; ssl_certificate_key = "%(bk)s"; return = "200 b"; },
@@ -140,6 +145,23 @@ with Portico(CONF, ports=4, files={'www/index.html': 'secure\n'}) as p:
         ctx = client_ctx(maximum=v, minimum=v, tickets=False)
         reused = resumed_run(TLS, 'a.test', ctx)
         is_(reused, [True] * 20, '%s: 20 new connections resume from the shared cache' % name)
+    caches = json.loads(body_of(TLS, 'a.test', '/status')[2])['ssl_session_caches']
+    cache = caches.get('SSL', {})
+    ok(cache.get('hits', 0) >= 38 and cache.get('stores', 0) >= 1 and 'misses' in cache and
+       'evictions' in cache, 'the status page counts the cache\'s hits, misses, stores and evictions (%s)' % cache)
+
+    # The cache survives a reload that keeps its name and size.
+    ctx = client_ctx(maximum=ssl.TLSVersion.TLSv1_2, tickets=False)
+    s = tls_connect(TLS, 'a.test', ctx)
+    https_get(s, '/index.html', 'a.test')
+    sess = s.session
+    s.close()
+    p.signal(signal.SIGHUP)
+    ok(wait_for(lambda: 'reconfiguring' in p.error_log()), 'reload')
+    time.sleep(1)
+    s = tls_connect(TLS, 'a.test', ctx, session=sess)
+    ok(s.session_reused, 'a session stored before a reload resumes after it')
+    s.close()
     pids = set()
     held = []
     for _ in range(4):
@@ -205,6 +227,38 @@ with Portico(CONF, ports=4, files={'www/index.html': 'secure\n'}) as p:
     ok(1.5 < time.time() - t0 < 5, 'a handshake that stalls is ended by client_header_timeout (%.0fs)'
        % (time.time() - t0))
     ok('exited on signal' not in p.error_log(), 'no worker died')
+
+# A fleet sharing ssl_session_ticket_key files (nginx's 80-byte format):
+# a ticket one server issued is accepted by the other.
+KEYS = os.path.join(CERTS, 'ticket.key')
+with open(KEYS, 'wb') as f:
+    f.write(os.urandom(80))
+FLEET = ('servers = ( { listen = "127.0.0.1:{port} ssl"; ssl_certificate = "%s"; '
+         'ssl_certificate_key = "%s"; ssl_session_ticket_key = "%s"; return = "200 r=$ssl_session_reused"; } );\n'
+         % (D_EC[0], D_EC[1], KEYS))
+with Portico(FLEET) as one, Portico(FLEET) as two:
+    for v, name in ((ssl.TLSVersion.TLSv1_2, 'TLS 1.2'), (ssl.TLSVersion.TLSv1_3, 'TLS 1.3')):
+        ctx = client_ctx(maximum=v, minimum=v)
+        s = tls_connect(one.port, 'fleet.test', ctx)
+        https_get(s, '/', 'fleet.test')
+        sess = s.session
+        s.close()
+        s = tls_connect(two.port, 'fleet.test', ctx, session=sess)
+        st, head, body = https_get(s, '/', 'fleet.test')
+        ok(s.session_reused and body == b'r=r', '%s: a ticket from one server resumes on the other' % name)
+        s.close()
+    other = Portico('servers = ( { listen = "127.0.0.1:{port} ssl"; ssl_certificate = "%s"; '
+                    'ssl_certificate_key = "%s"; return = "200 x"; } );\n' % D_EC)
+    with other:
+        s = tls_connect(other.port, 'fleet.test', ctx, session=sess)
+        ok(not s.session_reused, 'a server with other keys makes a full handshake instead')
+        s.close()
+    p = Portico('servers = ( { listen = "127.0.0.1:{port} ssl"; ssl_certificate = "%s"; '
+                'ssl_certificate_key = "%s"; ssl_session_ticket_key = "%s"; } );\n'
+                % (D_EC[0], D_EC[1], D_EC[0]), start=False)
+    rc, out, err = p.run('-t')
+    ok(rc == 1 and re.search(r'ssl_session_ticket_key.*80|48 or 80', err) is not None,
+       'a ticket key file of the wrong size is refused: %s' % err.strip()[:120])
 
 # -t checks certificates: a key that does not match, a certificate about to expire.
 SOON = make_cert(CERTS, 'soon.test', 'ec', days=3)
