@@ -249,10 +249,12 @@ def get(port, path='/', headers=None, **kw):
     return request(port, 'GET', path, headers, **kw)
 
 
-def raw(port, data, host='127.0.0.1', timeout=5, shutdown=False):
+def raw(port, data, host='127.0.0.1', timeout=5, shutdown=False, src=None):
     """Send bytes as they are; return everything read until the server
-    closes or timeout seconds pass without data."""
-    s = socket.create_connection((host, port), timeout=timeout)
+    closes or timeout seconds pass without data.  src: the local address
+    to connect from (any of 127.0.0.0/8)."""
+    s = socket.create_connection((host, port), timeout=timeout,
+                                 source_address=(src, 0) if src else None)
     try:
         s.sendall(data)
         if shutdown:

@@ -58,18 +58,10 @@ def closed(s, timeout=3):
 with Portico(CONF, files=FILES) as p:
     # Pipelining: three requests in one write, three answers in order, and
     # keepalive_requests = 3 closes after the third.
-    s = socket.create_connection(('127.0.0.1', p.port))
-    s.sendall(b'GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n'
-              b'GET /two.txt HTTP/1.1\r\nHost: x\r\n\r\n'
-              b'HEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\n'
-              b'GET /two.txt HTTP/1.1\r\nHost: x\r\n\r\n')
-    s.settimeout(5)
-    data = b''
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
+    data = raw(p.port, b'GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n'
+                       b'GET /two.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+                       b'HEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\n'
+                       b'GET /two.txt HTTP/1.1\r\nHost: x\r\n\r\n')
     parts = data.split(b'HTTP/1.1 ')[1:]
     is_(len(parts), 3, 'three of four pipelined requests are answered (keepalive_requests = 3)')
     ok(len(parts) == 3 and parts[0].endswith(b'hello\n') and parts[1].endswith(b'two\n'),
@@ -77,7 +69,6 @@ with Portico(CONF, files=FILES) as p:
     ok(len(parts) == 3 and b'Connection: keep-alive' in parts[0] + parts[1] and
        b'Connection: close' in parts[2] and parts[2].endswith(b'\r\n\r\n'),
        'the first two keep alive, the third (HEAD, no body) says close')
-    s.close()
 
     # Bodies nobody reads are discarded and the connection goes on.
     s = socket.create_connection(('127.0.0.1', p.port))

@@ -20,11 +20,6 @@ def with_workers(workers):
             'types_file = "%s";\n' % (workers, MIME_TYPES)) + SITE
 
 
-def children(pid):
-    out = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout
-    return sorted(int(x) for x in out.split())
-
-
 
 def hold(port, n):
     """n open keep-alive connections, each after one request (so each
@@ -56,26 +51,24 @@ ok(not os.path.exists(pidfile), 'and removes its pid file')
 # The pool: start, growth to keep min_spare idle, max, shrink.
 with Portico(with_workers('start = 3; min_spare = 2; max_spare = 3; max = 6;'),
              files=FILES, main=False) as p:
-    m = p.pid()
-    ok(wait_for(lambda: len(children(m)) == 3), 'workers.start workers run (3)')
+    ok(wait_for(lambda: len(p.workers()) == 3), 'workers.start workers run (3)')
     socks = hold(p.port, 3)
-    ok(wait_for(lambda: len(children(m)) == 5), 'with 3 busy the pool grows to keep 2 idle (5)')
+    ok(wait_for(lambda: len(p.workers()) == 5), 'with 3 busy the pool grows to keep 2 idle (5)')
     socks += hold(p.port, 2)
-    ok(wait_for(lambda: len(children(m)) == 6), 'never above workers.max (6)')
+    ok(wait_for(lambda: len(p.workers()) == 6), 'never above workers.max (6)')
     time.sleep(0.5)
-    is_(len(children(m)), 6, 'still 6 with 5 busy and max reached')
+    is_(len(p.workers()), 6, 'still 6 with 5 busy and max reached')
     for s in socks:
         s.close()
-    ok(wait_for(lambda: len(children(m)) <= 3, timeout=8), 'idle surplus above max_spare retires')
-    ok(len(children(m)) >= 2, 'but min_spare idle stay')
+    ok(wait_for(lambda: len(p.workers()) <= 3, timeout=8), 'idle surplus above max_spare retires')
+    ok(len(p.workers()) >= 2, 'but min_spare idle stay')
 
 # A worker killed with SIGKILL is replaced and its death logged at alert.
 with Portico(SITE, files=FILES) as p:
-    m = p.pid()
-    ok(wait_for(lambda: len(children(m)) == 2), 'two workers to start with')
-    victim = children(m)[0]
+    ok(wait_for(lambda: len(p.workers()) == 2), 'two workers to start with')
+    victim = p.workers()[0]
     os.kill(victim, signal.SIGKILL)
-    ok(wait_for(lambda: victim not in children(m) and len(children(m)) == 2),
+    ok(wait_for(lambda: victim not in p.workers() and len(p.workers()) == 2),
        'the killed worker is replaced')
     is_(get(p.port)[0], 200, 'and requests are served')
     ok(wait_for(lambda: 'worker process %d exited on signal 9' % victim in p.error_log()),
@@ -90,23 +83,22 @@ with Portico(SITE, files=FILES) as p:
 # max_requests recycles a worker after that many connections.
 with Portico(with_workers('start = 1; min_spare = 0; max_spare = 1; max = 1; '
                           'max_requests = 3;'), files=FILES, main=False) as p:
-    m = p.pid()
-    ok(wait_for(lambda: len(children(m)) == 1), 'one worker')
-    first = children(m)[0]
+    ok(wait_for(lambda: len(p.workers()) == 1), 'one worker')
+    first = p.workers()[0]
     for _ in range(3):
         get(p.port)
-    ok(wait_for(lambda: children(m) and children(m)[0] != first), 'after 3 connections a new worker serves')
+    ok(wait_for(lambda: p.workers() and p.workers()[0] != first), 'after 3 connections a new worker serves')
     is_(get(p.port)[0], 200, 'the new worker serves')
 
 # Privileges: the master stays root, workers run as `user`.
 with Portico(SITE, files=FILES) as p:
     m = p.pid()
-    wait_for(lambda: children(m))
+    wait_for(lambda: p.workers())
     if os.geteuid() == 0:
         import pwd
         uid = pwd.getpwnam('www-data').pw_uid
         uids = [int(open('/proc/%d/status' % w).read().split('Uid:')[1].split()[0])
-                for w in children(m)]
+                for w in p.workers()]
         ok(uids and all(u == uid for u in uids), 'workers run as www-data')
         is_(int(open('/proc/%d/status' % m).read().split('Uid:')[1].split()[0]), 0,
             'the master stays root')

@@ -59,18 +59,8 @@ def who(port, path, src=None):
     if src is None:
         st, h, body = get(port, path)
         return h.get('x-backend') if st == 200 else st
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect(('127.0.0.1', port))
-    s.sendall(('GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' % path).encode())
-    s.settimeout(5)
-    data = b''
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    s.close()
+    data = raw(port, ('GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' % path).encode(),
+               src=src)
     for line in data.split(b'\r\n\r\n')[0].split(b'\r\n'):
         if line.lower().startswith(b'x-backend:'):
             return line.split(b':', 1)[1].strip().decode()

@@ -4,7 +4,6 @@ requests, ranges, HEAD, sendfile, directory redirects, traversal."""
 import email.utils
 import os
 import re
-import socket
 
 from harness import *
 
@@ -54,20 +53,9 @@ CONF = '''servers = ( {
 
 def conn_get(port, path, src='127.0.0.1', method='GET', headers=()):
     """A raw request from a chosen source address: (status, head, body)."""
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect(('127.0.0.1', port))
-    s.settimeout(5)
     req = '%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n' % (method, path)
     req += ''.join('%s: %s\r\n' % h for h in headers)
-    s.sendall((req + '\r\n').encode())
-    data = b''
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    s.close()
+    data = raw(port, (req + '\r\n').encode(), src=src)
     head, _, body = data.partition(b'\r\n\r\n')
     return status_of(head), head.decode('latin-1'), body
 
