@@ -19,7 +19,6 @@
 #include "log.h"
 #include "mime.h"
 #include "regex.h"
-#include "tls.h"
 
 static const char *fmt_combined =
     "$remote_addr - $remote_user [$time_local] \"$request\" $status "
@@ -330,7 +329,7 @@ conf_check(struct cfload *ld)
 			add_to_vhosts(ld, srv, &srv->listens[j]);
 	}
 	build_listeners(ld);
-	tls_configure(ld);
+	conf_tls_contexts(ld);
 	conf_check_upstreams(ld);
 	builtin_formats(ld);
 	check_scope_logs(ld, &cf->sc);
@@ -364,7 +363,7 @@ conf_release(struct config *cf)
 
 	for (lf = cf->logs; lf != NULL; lf = lf->next)
 		log_file_close(lf);
-	tls_release(cf);
+	conf_tls_release(cf);
 	for (i = 0; i < cf->nservers; i++) {
 		srv = cf->servers[i];
 		for (j = 0; j < srv->nnames; j++)

@@ -151,4 +151,9 @@ void	merge_headers(struct pool *, void *, const void *, bool);
 int	conf_check(struct cfload *);
 void	conf_check_upstreams(struct cfload *);
 
+/* TLS contexts (conf_tls_ctx.c). */
+int	conf_tls_contexts(struct cfload *);
+void	*conf_tls_client_ctx(struct cfload *, const struct location *);
+void	conf_tls_release(struct config *);
+
 #endif

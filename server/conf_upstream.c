@@ -17,7 +17,6 @@
 #include "conf_int.h"
 #include "listen.h"
 #include "log.h"
-#include "tls.h"
 
 #define SET_ARGS struct cfload *ld, struct level *lv, const config_setting_t *v, \
 	void *field
@@ -618,7 +617,7 @@ conf_check_upstreams(struct cfload *ld)
 				continue;
 			resolve_proxy_pass(ld, loc);
 			if (loc->proxy->ssl)
-				loc->proxy->ssl_ctx = tls_client_ctx(ld, loc);
+				loc->proxy->ssl_ctx = conf_tls_client_ctx(ld, loc);
 		}
 	for (i = 0; i < cf->nupstreams; i++)
 		if (cf->upstreams[i]->method == LB_HASH_CONSISTENT)

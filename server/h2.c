@@ -28,7 +28,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "scoreboard.h"
-#include "worker.h"
+#include "wait.h"
 
 #define MAX_STREAMS	128
 #define HEADERS_MAX	HTTP_HEADERS_MAX
@@ -712,7 +712,7 @@ wait_and_step(struct h2 *h, long long idle_timeout)
 		deadline = t + idle_timeout;
 	else if (deadline == 0)
 		deadline = t + 3600000;
-	rc = worker_poll(pfd, (nfds_t)n, deadline - t, idle);
+	rc = wait_poll(pfd, (nfds_t)n, deadline - t, idle);
 	if (rc < 0)
 		return false;		/* quitting while idle */
 	if (rc == 0 && idle && !io_buffered(h->c))
@@ -753,7 +753,7 @@ h2_serve(struct conn *c)
 		if (!nghttp2_session_want_read(h.ng) && !nghttp2_session_want_write(h.ng) &&
 		    h.out_pos == h.out.len)
 			break;
-		if (worker_quit && !h.goaway) {
+		if (wait_quit && !h.goaway) {
 			nghttp2_submit_goaway(h.ng, NGHTTP2_FLAG_NONE,
 			    nghttp2_session_get_last_proc_stream_id(h.ng),
 			    NGHTTP2_NO_ERROR, NULL, 0);

@@ -25,7 +25,8 @@
 #include "health.h"
 #include "log.h"
 #include "upstream_state.h"
-#include "worker.h"
+#include "privileges.h"
+#include "wait.h"
 
 enum probe_state { P_WAIT, P_CONNECT, P_SEND, P_READ };
 
@@ -42,14 +43,6 @@ struct probe {
 	char			 resp[64];
 	size_t			 got;
 };
-
-static volatile sig_atomic_t stop;
-
-static void
-on_term(int sig)
-{
-	stop = 1;
-}
 
 static void
 verdict(struct probe *pr, bool pass, int status, const char *why)
@@ -222,22 +215,9 @@ health_main(struct config *cf)
 	struct pollfd *pfd;
 	size_t n, i;
 	int64_t wake;
-	struct sigaction sa;
-	sigset_t none;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);	/* the master blocks them */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	worker_drop_privileges(cf);
+	wait_setup(cf->logs);
+	privileges_drop(cf);
 	prctl(PR_SET_NAME, "portico-health");
 	pr = make_probes(cf, &n);
 	pfd = calloc(n ? n : 1, sizeof(*pfd));
@@ -246,7 +226,7 @@ health_main(struct config *cf)
 	clock_update();
 	for (i = 0; i < n; i++)
 		pr[i].next = now.mono_ms;
-	while (!stop) {
+	for (;;) {
 		clock_update();
 		wake = now.mono_ms + 1000;
 		for (i = 0; i < n; i++) {
@@ -260,9 +240,8 @@ health_main(struct config *cf)
 			if (pr[i].state != P_WAIT && pr[i].deadline < wake)
 				wake = pr[i].deadline;
 		}
-		if (poll(pfd, n, (int)(wake > now.mono_ms ? wake - now.mono_ms : 0)) < 0 &&
-		    errno != EINTR)
-			fatal("poll() in the health checker failed: %s", strerror(errno));
+		if (wait_poll(pfd, n, wake > now.mono_ms ? wake - now.mono_ms : 1, true) < 0)
+			break;
 		clock_update();
 		for (i = 0; i < n; i++)
 			if (pr[i].state != P_WAIT)

@@ -44,6 +44,7 @@ struct chunked {
 
 struct conn {
 	int			 fd;
+	const struct config	*cf;			/* its generation's */
 	const struct listener	*ls;
 	const struct vhosts	*vh;
 	struct sockaddr_storage	 peer;

@@ -21,7 +21,7 @@
 #include "io.h"
 #include "log.h"
 #include "scoreboard.h"
-#include "worker.h"
+#include "wait.h"
 
 #define IN_CAP		(HTTP_HEAD_MAX + 16384)
 #define DISCARD_MAX	(1024 * 1024)	/* larger unread bodies close instead */
@@ -387,7 +387,7 @@ closes_connection(int status)
 static void
 keepalive_limits(struct conn *c, struct request *r)
 {
-	if (worker_quit || r->sc->keepalive_timeout == 0 ||
+	if (wait_quit || r->sc->keepalive_timeout == 0 ||
 	    c->requests >= (unsigned)r->sc->keepalive_requests)
 		r->keepalive = false;
 }

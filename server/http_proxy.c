@@ -19,7 +19,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "scoreboard.h"
-#include "worker.h"
+#include "wait.h"
 
 #define OUT_HIGH	32768	/* framed bytes queued for the client at most */
 #define TUNNEL_BUF	16384
@@ -116,7 +116,7 @@ await_head(struct conn *c, struct request *r, struct proxy *p)
 			deadline = body_deadline;
 		if (proxy_wants_body(p) && io_buffered(c))
 			deadline = now_ms;	/* TLS holds body bytes already */
-		rc = worker_poll(pfd, (nfds_t)n, deadline ? deadline - now_ms : 3600000,
+		rc = wait_poll(pfd, (nfds_t)n, deadline ? deadline - now_ms : 3600000,
 		    false);
 		if (n == 2 && (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) &&
 		    !proxy_wants_body(p)) {
@@ -214,7 +214,7 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 		deadline = proxy_deadline(p);
 		if (client_deadline && (deadline == 0 || client_deadline < deadline))
 			deadline = client_deadline;
-		rc = worker_poll(pfd, 2, deadline ? deadline - clock_mono_ms() : 3600000,
+		rc = wait_poll(pfd, 2, deadline ? deadline - clock_mono_ms() : 3600000,
 		    false);
 		if (rc == 0 && client_deadline && clock_mono_ms() >= client_deadline) {
 			req_log(r, LV_INFO, ETIMEDOUT, "client timed out");
@@ -309,7 +309,7 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 			pfd[1].events |= POLLOUT;
 		buffered = (up.pos == up.len && io_buffered(c)) ||
 		    (down.pos == down.len && io_buffered(&uc));
-		rc = worker_poll(pfd, 2, buffered ? 0 : r->sc->proxy_read_timeout,
+		rc = wait_poll(pfd, 2, buffered ? 0 : r->sc->proxy_read_timeout,
 		    false);
 		if (rc == 0 && !buffered)
 			break;

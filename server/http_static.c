@@ -17,7 +17,6 @@
 #include "http.h"
 #include "log.h"
 #include "mime.h"
-#include "worker.h"
 
 #define RANGES_MAX	64
 
@@ -214,7 +213,7 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st)
 	r->fd = fd;
 	r->filename = path;
 	r->status = 200;
-	type = mime_lookup(worker_config()->mime, path, strlen(path));
+	type = mime_lookup(r->c->cf->mime, path, strlen(path));
 	r->content_type = type ? type : r->sc->default_type;
 	r->last_modified = st->st_mtime;
 	etag_format(r->etag, st);

@@ -17,7 +17,7 @@
 #include "http.h"
 #include "io.h"
 #include "tls.h"
-#include "worker.h"
+#include "wait.h"
 
 #define GATHER	16384		/* a TLS record's worth of plaintext */
 #define LINGER_WAIT_MS	5000
@@ -128,7 +128,7 @@ io_wait(struct conn *c, long long timeout, bool idle)
 {
 	struct pollfd pfd = { c->fd, c->want ? c->want : POLLIN, 0 };
 
-	return worker_poll(&pfd, 1, timeout, idle);
+	return wait_poll(&pfd, 1, timeout, idle);
 }
 
 /* Close when the client may still be sending (a body we refused, frames

@@ -30,7 +30,7 @@
 #include "master.h"
 #include "scoreboard.h"
 #include "shm.h"
-#include "tls.h"
+#include "tls_session.h"
 #include "upstream.h"
 #include "upstream_state.h"
 #include "worker.h"

@@ -18,10 +18,9 @@
 #include "scoreboard.h"
 #include "ssl_cache.h"
 #include "status.h"
-#include "tls.h"
+#include "tls_session.h"
 #include "upstream.h"
 #include "upstream_state.h"
-#include "worker.h"
 
 struct totals {
 	int		 workers[SB_NSTATES];
@@ -451,7 +450,7 @@ status_handle(struct request *r)
 {
 	struct buf b = { 0 };
 	struct totals t;
-	const struct config *cf = worker_config();
+	const struct config *cf = r->c->cf;
 
 	if (r->method != M_GET && r->method != M_HEAD)
 		return 405;

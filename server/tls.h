@@ -1,7 +1,6 @@
 /*
- * TLS with OpenSSL: a context per server on an ssl listener (certificates,
- * protocols, ciphers), SNI and ALPN, the shared session cache and ticket
- * keys, and the handshake and record I/O of a worker's connection.
+ * TLS on a connection with OpenSSL (tls.c): the server handshake with SNI
+ * and ALPN, the client handshake to https:// upstreams, record I/O.
  */
 #ifndef PORTICO_TLS_H
 #define PORTICO_TLS_H
@@ -10,21 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct cfload;
-struct location;
-struct config;
 struct conn;
-struct server;
-struct ssl_cache;
 
-int	tls_configure(struct cfload *);
-void	*tls_client_ctx(struct cfload *, const struct location *);
-int	tls_connect(struct conn *, void *ctx, const char *name, const char **why);
-void	tls_release(struct config *);
-int	tls_bind(struct config *, uint32_t gen);
-void	tls_rotate(const struct config *);
-struct ssl_cache *tls_server_cache(const struct server *);
+const char *tls_error(void);
+void	tls_handshake_setup(void *ssl_ctx);
 int	tls_accept(struct conn *, long long timeout);
+int	tls_connect(struct conn *, void *ctx, const char *name, const char **why);
 ssize_t	tls_read(struct conn *, void *, size_t);
 ssize_t	tls_write(struct conn *, const void *, size_t);
 ssize_t	tls_peek(struct conn *, void *, size_t);

@@ -1,22 +1,18 @@
 /*
  * The worker's life: drop privileges, then accept and serve connections
  * one at a time until told to stop, or until workers.max_requests
- * connections are done.  Signals stay blocked except while the worker
- * waits (epoll_pwait, ppoll), so a handler never interrupts half-done work
- * and a signal that arrives while busy is seen at the next wait.
+ * connections are done.  It waits, like everything below it, through
+ * wait.c, which lets signals in only while waiting.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -26,130 +22,15 @@
 #include "http.h"
 #include "io.h"
 #include "log.h"
+#include "privileges.h"
 #include "scoreboard.h"
 #include "tls.h"
+#include "wait.h"
 #include "worker.h"
 
-volatile sig_atomic_t worker_quit;
-static volatile sig_atomic_t worker_term, worker_reopen;
 static struct config *cf;
-static sigset_t waitmask;
 static int notify_fd = -1;
 static bool cached_files;	/* the fdcache may hold descriptors */
-
-struct config *
-worker_config(void)
-{
-	return cf;
-}
-
-static void
-on_signal(int sig)
-{
-	switch (sig) {
-	case SIGQUIT:
-		worker_quit = 1;
-		break;
-	case SIGUSR1:
-		worker_reopen = 1;
-		break;
-	default:
-		worker_term = 1;
-	}
-}
-
-static void
-setup_signals(void)
-{
-	struct sigaction sa;
-	sigset_t block;
-	int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1 }, i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&block);
-	for (i = 0; i < 4; i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
-	}
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGQUIT);
-	sigdelset(&waitmask, SIGUSR1);
-	/* The master going away takes its workers with it. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-void
-worker_drop_privileges(const struct config *config)
-{
-	const struct main_conf *m = &config->main;
-
-	if (geteuid() != 0)
-		return;
-	if (setgroups((size_t)m->ngroups, m->groups) != 0 || setgid(m->gid) != 0 ||
-	    setuid(m->uid) != 0)
-		fatal("cannot switch to user \"%s\": %s", m->user, strerror(errno));
-	/* setuid clears the parent-death signal; set it again. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-reopen_logs(void)
-{
-	struct log_file *lf;
-
-	worker_reopen = 0;
-	for (lf = cf->logs; lf != NULL; lf = lf->next)
-		if (lf->fd >= 0 && log_file_reopen(lf) != 0)
-			log_errno(LV_ALERT, errno, "reopening \"%s\" failed", lf->path);
-}
-
-/* After a wait: act on what the signals asked for. */
-static void
-after_wait(void)
-{
-	if (worker_term)
-		exit(0);
-	if (worker_reopen)
-		reopen_logs();
-}
-
-/*
- * poll(2) with signals let through.  1: ready; 0: timed out; -1: the
- * worker must quit and the caller is idle (nothing in flight to finish).
- */
-int
-worker_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms, bool idle)
-{
-	struct timespec ts;
-	int64_t deadline = clock_mono_ms() + timeout_ms, left;
-	int rc;
-
-	for (;;) {
-		if (idle && worker_quit)
-			return -1;
-		left = deadline - clock_mono_ms();
-		if (left <= 0)
-			return 0;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		rc = ppoll(pfd, n, &ts, &waitmask);
-		after_wait();
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return 0;
-	}
-}
 
 static int
 listen_epoll(void)
@@ -223,15 +104,15 @@ accept_one(int ep, struct conn *c)
 	socklen_t len;
 
 	sb_state(SB_IDLE);
-	rc = epoll_pwait(ep, &ev, 1, cached_files ? FDCACHE_CHECK_MS : -1, &waitmask);
-	after_wait();
+	rc = wait_epoll(ep, &ev, 1, cached_files ? FDCACHE_CHECK_MS : -1);
 	clock_update();
 	if (rc == 0)
 		cached_files = fdcache_expire();
-	if (rc <= 0 || worker_quit)
+	if (rc <= 0 || wait_quit)
 		return false;
 	cached_files = true;
 	memset(c, 0, offsetof(struct conn, out));
+	c->cf = cf;
 	c->ls = &cf->listeners[ev.data.u32];
 	len = sizeof(c->peer);
 	c->fd = accept4(c->ls->fd, (struct sockaddr *)&c->peer, &len,
@@ -272,11 +153,11 @@ worker_main(struct config *config, int slot, int nfd)
 	cf = config;
 	notify_fd = nfd;
 	sb_attach(slot);
-	setup_signals();
-	worker_drop_privileges(cf);
+	wait_setup(cf->logs);
+	privileges_drop(cf);
 	ep = listen_epoll();
 	clock_update();
-	while (!worker_quit) {
+	while (!wait_quit) {
 		if (!accept_one(ep, &c))
 			continue;
 		clock_update();

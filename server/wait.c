@@ -1,0 +1,125 @@
+/*
+ * The signal-aware wait of a worker or helper process.  SIGTERM and SIGINT
+ * end the process at its next wait; SIGQUIT sets wait_quit, which an idle
+ * wait answers at once and busy code checks between requests; SIGUSR1
+ * reopens the log files.  The master going away takes its children with it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "wait.h"
+
+volatile sig_atomic_t wait_quit;
+static volatile sig_atomic_t wait_term, wait_reopen;
+static sigset_t waitmask;		/* what a wait lets through */
+static struct log_file *reopen_list;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGQUIT:
+		wait_quit = 1;
+		break;
+	case SIGUSR1:
+		wait_reopen = 1;
+		break;
+	default:
+		wait_term = 1;
+	}
+}
+
+void
+wait_setup(struct log_file *logs)
+{
+	struct sigaction sa;
+	sigset_t block;
+	int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1 }, i;
+
+	reopen_list = logs;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&block);
+	for (i = 0; i < 4; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	for (i = 0; i < 4; i++)
+		sigdelset(&waitmask, sigs[i]);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+reopen_logs(void)
+{
+	struct log_file *lf;
+
+	wait_reopen = 0;
+	for (lf = reopen_list; lf != NULL; lf = lf->next)
+		if (lf->fd >= 0 && log_file_reopen(lf) != 0)
+			log_errno(LV_ALERT, errno, "reopening \"%s\" failed", lf->path);
+}
+
+/* After a wait: act on what the signals asked for. */
+static void
+after_wait(void)
+{
+	if (wait_term)
+		exit(0);
+	if (wait_reopen)
+		reopen_logs();
+}
+
+/*
+ * poll(2) with signals let through.  1: ready; 0: timed out; -1: the
+ * process must quit and the caller is idle (nothing in flight to finish).
+ */
+int
+wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms, bool idle)
+{
+	struct timespec ts;
+	int64_t deadline = clock_mono_ms() + timeout_ms, left;
+	int rc;
+
+	for (;;) {
+		if (idle && wait_quit)
+			return -1;
+		left = deadline - clock_mono_ms();
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		rc = ppoll(pfd, n, &ts, &waitmask);
+		after_wait();
+		if (rc > 0)
+			return 1;
+		if (rc == 0)
+			return 0;
+		if (errno != EINTR)
+			return 0;
+	}
+}
+
+/* epoll_pwait(2) with signals let through: what epoll_pwait returns. */
+int
+wait_epoll(int ep, struct epoll_event *ev, int max, int timeout_ms)
+{
+	int rc = epoll_pwait(ep, ev, max, timeout_ms, &waitmask);
+
+	after_wait();
+	return rc;
+}

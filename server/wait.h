@@ -1,0 +1,24 @@
+/*
+ * How a child of the master waits (wait.c): signals are blocked while it
+ * works and let through only while it waits, so a handler never interrupts
+ * half-done work and a signal that arrives while busy is seen at the next
+ * wait.  Everything below the accept loop that blocks, blocks here.
+ */
+#ifndef PORTICO_WAIT_H
+#define PORTICO_WAIT_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+
+struct epoll_event;
+struct log_file;
+
+/* Set by SIGQUIT: finish what is in flight, take nothing new, exit. */
+extern volatile sig_atomic_t wait_quit;
+
+void	wait_setup(struct log_file *logs);
+int	wait_poll(struct pollfd *, nfds_t, long long timeout_ms, bool idle);
+int	wait_epoll(int ep, struct epoll_event *, int max, int timeout_ms);
+
+#endif
