@@ -442,22 +442,23 @@ proxy_progress(struct stream *s)
 }
 
 /* The proxy engine reads a stream's body from here. */
-static ssize_t
-proxy_read_body(struct request *r, char *buf, size_t n)
+static enum body_read
+proxy_read_body(struct request *r, char *buf, size_t n, size_t *got)
 {
 	struct stream *s = r->stream;
 	size_t avail = s->body.len - s->body_pos;
 
 	if (avail == 0) {
 		s->body.len = s->body_pos = 0;
-		return s->end_stream ? -1 : 0;
+		return s->end_stream ? RB_END : RB_WAIT;
 	}
 	if (n > avail)
 		n = avail;
 	memcpy(buf, s->body.p + s->body_pos, n);
 	s->body_pos += n;
 	nghttp2_session_consume(s->h->ng, s->id, n);
-	return (ssize_t)n;
+	*got = n;
+	return RB_DATA;
 }
 
 static const struct proxy_io h2_io = { proxy_read_body, NULL };

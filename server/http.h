@@ -117,6 +117,7 @@ struct request {
 	int			 redirects;	/* internal redirects so far */
 	bool			 uri_changed;	/* by try_files or a redirect */
 	bool			 error_page_done;
+	struct str		 redirect_uri;	/* a handler asks to serve it instead */
 	const char		*filename;	/* $request_filename */
 	const char		*document_root;
 
@@ -193,13 +194,13 @@ typedef void	 (*header_fn)(void *arg, const char *name, struct str value);
 void		 http_each_header(struct request *, header_fn, void *arg);
 void		 http_build_head(struct request *, struct buf *);
 
-/* http_request.c */
+/* request_log.c */
 void	 req_log(struct request *, int level, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+
+/* http_request.c */
 void	 request_process(struct request *);
 void	 request_finalize(struct request *, int status);
-bool	 request_internal_redirect(struct request *, struct str uri,
-	    struct str args);
 const struct location *request_named_location(const struct server *, const char *);
 
 /* http_static.c */
@@ -210,6 +211,9 @@ int	autoindex_render(struct request *, const char *dir);
 
 /* http_conn.c */
 void	http_serve(struct conn *);
+
+/* http_send.c */
+void	http_send_response(struct conn *, struct request *);
 int	http_send_raw(struct conn *, const char *, size_t, long long timeout,
 	    long long *sent);
 

@@ -1,8 +1,8 @@
 /*
  * HTTP/1.x on one client connection: read request heads (keep-alive and
- * pipelining), discard bodies nobody reads, send responses (sendfile for
- * files), enforce the client timeouts, close gracefully.  The worker calls
- * http_serve() once per accepted connection.
+ * pipelining), discard bodies nobody reads, have responses sent
+ * (http_send.c), enforce the client timeouts, close gracefully.  The worker
+ * calls http_serve() once per accepted connection.
  */
 #include "config.h"
 
@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -28,10 +27,18 @@
 
 enum { READ_OK, READ_CLOSE, READ_ERROR };
 
-/* Read more input.  >0 bytes, 0 EOF, -1 error, -2 timeout, -3 quit.
- * wait_first skips a read that would only say EAGAIN: a keep-alive client
- * sends its next request only after reading our last response. */
-static ssize_t
+enum fill_result {
+	FILL_DATA,		/* more bytes in c->in */
+	FILL_EOF,		/* the client closed */
+	FILL_ERROR,		/* the read failed */
+	FILL_TIMEOUT,
+	FILL_QUIT,		/* idle, and the worker must quit */
+};
+
+/* Read more input.  wait_first skips a read that would only say EAGAIN: a
+ * keep-alive client sends its next request only after reading our last
+ * response. */
+static enum fill_result
 fill(struct conn *c, long long timeout, bool idle, bool wait_first)
 {
 	ssize_t n;
@@ -44,22 +51,22 @@ fill(struct conn *c, long long timeout, bool idle, bool wait_first)
 		if (wait_first) {
 			w = io_wait(c, timeout, idle);
 			if (w == 0)
-				return -2;
+				return FILL_TIMEOUT;
 			if (w < 0)
-				return -3;
+				return FILL_QUIT;
 			wait_first = false;
 		}
 		n = io_read(c, c->in + c->in_end, c->in_cap - c->in_end);
 		if (n > 0) {
 			c->in_end += (size_t)n;
-			return n;
+			return FILL_DATA;
 		}
 		if (n == 0)
-			return 0;
+			return FILL_EOF;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			return -1;
+			return FILL_ERROR;
 		wait_first = true;
 	}
 }
@@ -87,7 +94,7 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 {
 	size_t scan = 0, end;
 	int64_t deadline = 0;
-	ssize_t n;
+	enum fill_result n;
 	int rc;
 	bool idle;
 
@@ -120,12 +127,12 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 		sb_state(idle && c->requests > 0 ? SB_KEEPALIVE : SB_READ);
 		n = fill(c, idle && c->requests > 0 ? idle_timeout :
 		    deadline - clock_mono_ms(), idle, idle && c->requests > 0);
-		if (n > 0) {
+		if (n == FILL_DATA) {
 			if (idle)
 				r->start_msec = now.msec;
 			continue;
 		}
-		if (idle || n == 0 || n == -1 || n == -3)
+		if (idle || n != FILL_TIMEOUT)
 			return READ_CLOSE;
 		r->status = 408;
 		return READ_ERROR;
@@ -141,160 +148,6 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 	return READ_OK;
 }
 
-/* Wait until c can take more output; 1 when it can. */
-static int
-wait_writable(struct conn *c, long long timeout)
-{
-	int rc = io_wait(c, timeout, false);
-
-	if (rc == 0)
-		c->timed_out = true;
-	return rc;
-}
-
-/* Write everything, waiting at most send_timeout between progress. */
-static int
-send_all(struct conn *c, struct iovec *iov, int iovcnt, int flags,
-    long long timeout, long long *sent)
-{
-	ssize_t n;
-
-	while (iovcnt > 0) {
-		n = io_writev(c, iov, iovcnt, flags);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN || wait_writable(c, timeout) <= 0)
-				goto broken;
-			continue;
-		}
-		*sent += n;
-		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
-broken:
-	c->broken = true;
-	return -1;
-}
-
-static int
-send_buf(struct conn *c, const char *p, size_t n, int flags, long long timeout,
-    long long *sent)
-{
-	struct iovec iov = { (void *)p, n };
-
-	return n == 0 ? 0 : send_all(c, &iov, 1, flags, timeout, sent);
-}
-
-/* A file segment, with sendfile(2) or read-and-write. */
-static int
-send_file(struct conn *c, const struct request *r, long long off, long long len,
-    long long *sent)
-{
-	long long timeout = r->sc->send_timeout;
-	static char chunk[16384];	/* static: keeps the stack small */
-	ssize_t n;
-	off_t o = off;
-
-	while (len > 0) {
-		if (r->sc->sendfile || c->ssl != NULL) {
-			n = io_sendfile(c, r->fd, &o, (size_t)(len > (1 << 30) ?
-			    (1 << 30) : len));
-		} else {
-			n = pread(r->fd, chunk, len < (long long)sizeof(chunk) ?
-			    (size_t)len : sizeof(chunk), o);
-			if (n > 0 && send_buf(c, chunk, (size_t)n, 0, timeout, sent) != 0)
-				return -1;
-			if (n > 0) {
-				o += n;
-				len -= n;
-				continue;
-			}
-		}
-		if (n > 0) {
-			*sent += n;
-			len -= n;
-			continue;
-		}
-		if (n == 0) {
-			log_ctx(&(struct log_ctx){ r->sc->error_log, c->id, NULL },
-			    LV_ERROR, 0, "file \"%s\" was truncated while being sent",
-			    r->filename ? r->filename : "");
-			c->broken = true;
-			return -1;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN || wait_writable(c, timeout) <= 0) {
-			c->broken = true;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-send_ranges(struct conn *c, struct request *r, long long *sent)
-{
-	struct buf part = { 0 };
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; rc == 0 && i < r->nranges; i++) {
-		part.len = 0;
-		buf_printf(&part, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: "
-		    "bytes %lld-%lld/%lld\r\n\r\n", r->boundary, r->part_type,
-		    r->ranges[i].start, r->ranges[i].end, r->file_len);
-		rc = send_buf(c, part.p, part.len, MSG_MORE, r->sc->send_timeout, sent);
-		if (rc == 0)
-			rc = send_file(c, r, r->ranges[i].start,
-			    r->ranges[i].end - r->ranges[i].start + 1, sent);
-	}
-	if (rc == 0) {
-		part.len = 0;
-		buf_printf(&part, "\r\n--%s--\r\n", r->boundary);
-		rc = send_buf(c, part.p, part.len, 0, r->sc->send_timeout, sent);
-	}
-	buf_free(&part);
-	return rc;
-}
-
-static void
-send_response(struct conn *c, struct request *r)
-{
-	struct iovec iov[2];
-	long long sent = 0, timeout = r->sc ? r->sc->send_timeout : 60000;
-	size_t head;
-	bool body = !r->header_only && r->method != M_HEAD;
-
-	c->out.len = 0;
-	http_build_head(r, &c->out);
-	head = c->out.len;
-	iov[0] = (struct iovec){ c->out.p, c->out.len };
-	if (!body || r->body == BODY_NONE ||
-	    (r->body == BODY_FILE && r->file_len == 0 && r->nranges == 0)) {
-		send_all(c, iov, 1, 0, timeout, &sent);
-	} else if (r->body == BODY_MEM) {
-		iov[1] = (struct iovec){ (void *)r->mem.p, r->mem.n };
-		send_all(c, iov, r->mem.n ? 2 : 1, 0, timeout, &sent);
-	} else if (r->nranges > 1) {
-		if (send_all(c, iov, 1, MSG_MORE, timeout, &sent) == 0)
-			send_ranges(c, r, &sent);
-	} else if (send_all(c, iov, 1, MSG_MORE, timeout, &sent) == 0)
-		send_file(c, r, r->file_off, r->file_len, &sent);
-	r->bytes_sent = sent;
-	r->body_bytes_sent = sent > (long long)head ? sent - (long long)head : 0;
-	sb_count_bytes((uint64_t)sent);
-}
-
 /* Read and drop a request body nobody consumed, so the connection can
  * carry the next request (nginx does the same, 100 Continue included).
  * 0 when done; 400 or 413 when the body is malformed or too large (the
@@ -306,11 +159,10 @@ discard_body(struct conn *c, struct request *r)
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	size_t avail, used;
 	long n;
-	ssize_t got;
 	long long timeout = r->sc ? r->sc->client_body_timeout : 60000, sent = 0;
 
 	if (r->expect_continue && c->in_start == c->in_end &&
-	    send_buf(c, cont, sizeof(cont) - 1, 0, timeout, &sent) != 0)
+	    http_send_raw(c, cont, sizeof(cont) - 1, timeout, &sent) != 0)
 		return -1;
 	for (;;) {
 		avail = c->in_end - c->in_start;
@@ -341,8 +193,7 @@ discard_body(struct conn *c, struct request *r)
 		if (r->body_received > DISCARD_MAX)
 			return -1;
 		compact(c);
-		got = fill(c, timeout, false, false);
-		if (got <= 0)
+		if (fill(c, timeout, false, false) != FILL_DATA)
 			return -1;
 	}
 }
@@ -435,7 +286,7 @@ serve_one(struct conn *c, struct request *r, int rc)
 			request_finalize(r, err);
 	}
 	if (!sent)
-		send_response(c, r);
+		http_send_response(c, r);
 	if (c->timed_out)
 		req_log(r, LV_INFO, ETIMEDOUT, "client timed out while sending "
 		    "response to client");
@@ -449,13 +300,6 @@ serve_one(struct conn *c, struct request *r, int rc)
 		return false;
 	}
 	return true;
-}
-
-int
-http_send_raw(struct conn *c, const char *p, size_t n, long long timeout,
-    long long *sent)
-{
-	return send_buf(c, p, n, 0, timeout, sent);
 }
 
 void

@@ -25,34 +25,33 @@
 #define TUNNEL_BUF	16384
 
 /* The body bytes in the input buffer, then from the socket. */
-static ssize_t
-read_body(struct request *r, char *buf, size_t n)
+static enum body_read
+read_body(struct request *r, char *buf, size_t n, size_t *got)
 {
 	struct conn *c = r->c;
 	size_t avail, take, used;
-	long got = 0;
-	ssize_t k;
+	long k;
 
 	for (;;) {
 		if (r->body_done)
-			return got > 0 ? got : -1;
+			return RB_END;
 		avail = c->in_end - c->in_start;
 		if (avail == 0) {
 			c->in_start = c->in_end = c->body_base;
 			k = io_read(c, c->in + c->in_end, c->in_cap - c->in_end);
 			if (k == 0)
-				return -2;
+				return RB_GONE;
 			if (k < 0)
-				return errno == EAGAIN || errno == EINTR ? 0 : -2;
+				return errno == EAGAIN || errno == EINTR ? RB_WAIT : RB_GONE;
 			c->in_end += (size_t)k;
 			avail = (size_t)k;
 		}
 		take = avail < n ? avail : n;
 		if (r->chunked) {
-			got = chunked_decode(&r->chunk, c->in + c->in_start, take, &used);
-			if (got < 0)
-				return -4;
-			memmove(buf, c->in + c->in_start, (size_t)got);
+			k = chunked_decode(&r->chunk, c->in + c->in_start, take, &used);
+			if (k < 0)
+				return RB_INVALID;
+			memmove(buf, c->in + c->in_start, (size_t)k);
 			c->in_start += used;
 			r->body_done = r->chunk.done;
 		} else {
@@ -62,14 +61,16 @@ read_body(struct request *r, char *buf, size_t n)
 			c->in_start += take;
 			r->body_left -= (long long)take;
 			r->body_done = r->body_left == 0;
-			got = (long)take;
+			k = (long)take;
 		}
-		r->body_received += got;
+		r->body_received += k;
 		if (r->sc->client_max_body_size > 0 &&
 		    r->body_received > r->sc->client_max_body_size)
-			return -3;
-		if (got > 0)
-			return got;
+			return RB_TOO_LARGE;
+		if (k > 0) {
+			*got = (size_t)k;
+			return RB_DATA;
+		}
 	}
 }
 

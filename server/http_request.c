@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,36 +18,7 @@
 #define REDIRECTS_MAX	10
 
 static void run_location(struct request *);
-
-/* Log with the request's context, nginx's way. */
-void
-req_log(struct request *r, int level, int err, const char *fmt, ...)
-{
-	char suffix[1024];
-	const struct str *host = http_header_get(r, "Host");
-	struct log_ctx ctx;
-	va_list ap;
-	int n;
-
-	n = snprintf(suffix, sizeof(suffix), ", client: %s, server: %s",
-	    r->c->peer_text, r->srv ? r->srv->first_name : "");
-	if (n > 0 && (size_t)n < sizeof(suffix) && r->line.n > 0)
-		n += snprintf(suffix + n, sizeof(suffix) - (size_t)n,
-		    ", request: \"%.*s\"", (int)(r->line.n > 512 ? 512 : r->line.n),
-		    r->line.p);
-	if (n > 0 && (size_t)n < sizeof(suffix) && r->log_upstream != NULL)
-		n += snprintf(suffix + n, sizeof(suffix) - (size_t)n,
-		    ", upstream: \"%s\"", r->log_upstream);
-	if (n > 0 && (size_t)n < sizeof(suffix) && host != NULL)
-		snprintf(suffix + n, sizeof(suffix) - (size_t)n, ", host: \"%.*s\"",
-		    (int)(host->n > 256 ? 256 : host->n), host->p);
-	ctx.file = r->sc ? r->sc->error_log : NULL;
-	ctx.conn = r->c->id;
-	ctx.suffix = suffix;
-	va_start(ap, fmt);
-	log_vctx(&ctx, level, err, fmt, ap);
-	va_end(ap);
-}
+static bool internal_redirect(struct request *, struct str uri, struct str args);
 
 static void
 reset_response(struct request *r)
@@ -90,11 +60,20 @@ do_return(struct request *r, const struct ret *ret)
 static int
 content(struct request *r)
 {
+	struct str uri;
+	int rc;
+
 	if (r->loc->proxy != NULL)
 		return proxy_start(r, r->c->proxy_io);
 	if (r->loc->status != STATUS_NONE)
 		return status_handle(r);
-	return static_handle(r);
+	rc = static_handle(r);
+	if (rc != 0 || r->redirect_uri.p == NULL)
+		return rc;
+	uri = r->redirect_uri;
+	r->redirect_uri = STR_NULL;
+	internal_redirect(r, uri, r->args);
+	return 0;
 }
 
 static void
@@ -164,8 +143,8 @@ count_redirect(struct request *r, const char *to)
 }
 
 /* Serve uri (with args) as if it had been requested, in the same server. */
-bool
-request_internal_redirect(struct request *r, struct str uri, struct str args)
+static bool
+internal_redirect(struct request *r, struct str uri, struct str args)
 {
 	const char *q;
 
@@ -233,7 +212,7 @@ error_page(struct request *r, int status)
 		r->method = M_GET;
 		r->method_name = STR("GET");
 	}
-	if (!request_internal_redirect(r, (struct str){ uri, len }, STR_NULL))
+	if (!internal_redirect(r, (struct str){ uri, len }, STR_NULL))
 		return true;
 	/* The error page itself was found: answer with the error's status
 	 * (or the one "=" asked for), not 200. */

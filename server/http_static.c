@@ -46,6 +46,14 @@ map_path(struct request *r, struct str uri)
 	return path;
 }
 
+/* Have the dispatcher serve uri instead (index, try_files). */
+static int
+redirect(struct request *r, struct str uri)
+{
+	r->redirect_uri = uri;
+	return 0;
+}
+
 static int
 open_error(struct request *r, const char *path, int err)
 {
@@ -257,16 +265,12 @@ directory(struct request *r, char *path)
 	for (i = 0; i < r->sc->index.n; i++) {
 		const char *name = r->sc->index.v[i];
 		if (name[0] == '/') {
-			request_internal_redirect(r, (struct str){ name, strlen(name) },
-			    r->args);
-			return 0;
+			return redirect(r, (struct str){ name, strlen(name) });
 		}
 		cand = pool_printf(r->pool, "%s%s", path, name);
 		if (stat(cand, &st) == 0) {
 			uri = pool_printf(r->pool, "%.*s%s", (int)r->uri.n, r->uri.p, name);
-			request_internal_redirect(r, (struct str){ uri, strlen(uri) },
-			    r->args);
-			return 0;
+			return redirect(r, (struct str){ uri, strlen(uri) });
 		}
 		if (errno == EACCES)
 			return open_error(r, cand, errno);
@@ -329,8 +333,7 @@ try_files(struct request *r)
 	if (tf->fallback == NULL)
 		return tf->code;
 	cand = tmpl_eval_str(tf->fallback, r, &len);
-	request_internal_redirect(r, (struct str){ cand, len }, r->args);
-	return 0;
+	return redirect(r, (struct str){ cand, len });
 }
 
 int

@@ -512,12 +512,21 @@ try_next(struct proxy *p, int cond, int status)
 
 /* ---------------------------------------------------------------- sending */
 
+/* The request body cannot be read: this try ends without its upstream. */
+static void
+body_failed(struct proxy *p)
+{
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+}
+
 /* Take more of the client's body into what this try sends. */
 static void
 pull_body(struct proxy *p)
 {
 	char chunk[READ_SIZE];
-	ssize_t n;
+	size_t n = 0;
 
 	p->body_wait = false;
 	if (p->body_eof)
@@ -526,36 +535,38 @@ pull_body(struct proxy *p)
 		p->io->send_continue(p->r);
 		p->continue_sent = true;
 	}
-	n = p->io->read_body(p->r, chunk, sizeof(chunk));
-	if (n == 0) {
+	switch (p->io->read_body(p->r, chunk, sizeof(chunk), &n)) {
+	case RB_DATA:
+		break;
+	case RB_WAIT:
 		p->body_wait = true;
 		return;
-	}
-	if (n == -1) {
+	case RB_END:
 		p->body_eof = true;
 		if (p->body_chunked)
 			buf_adds(&p->out, "0\r\n\r\n");
 		return;
-	}
-	if (n < 0) {
-		close_upstream(p);
-		release_peer(p);
-		p->peer = NULL;
-		if (n == -3 || n == -4)
-			fail(p, n == -3 ? 413 : 400);
-		else {
-			p->phase = PX_ABORT;
-			p->state = S_IDLE;
-		}
+	case RB_TOO_LARGE:
+		body_failed(p);
+		fail(p, 413);
+		return;
+	case RB_INVALID:
+		body_failed(p);
+		fail(p, 400);
+		return;
+	case RB_GONE:
+		body_failed(p);
+		p->phase = PX_ABORT;
+		p->state = S_IDLE;
 		return;
 	}
-	if (p->body_kept && p->body.len + (size_t)n <= BODY_KEEP)
-		buf_add(&p->body, chunk, (size_t)n);
+	if (p->body_kept && p->body.len + n <= BODY_KEEP)
+		buf_add(&p->body, chunk, n);
 	else {
 		p->body_kept = false;	/* too large to send again */
 		p->body.len = 0;
 	}
-	queue_body(p, chunk, (size_t)n);
+	queue_body(p, chunk, n);
 }
 
 static void

@@ -47,13 +47,23 @@ enum proxy_phase {
 	PX_ABORT,	/* failed after the head: end the client connection */
 };
 
+/* What reading the request body gave. */
+enum body_read {
+	RB_DATA,		/* bytes copied */
+	RB_WAIT,		/* none yet */
+	RB_END,			/* the body is complete */
+	RB_GONE,		/* the client failed or went away */
+	RB_TOO_LARGE,		/* over client_max_body_size */
+	RB_INVALID,		/* a malformed chunked body */
+};
+
 /* What the engine needs from the client side. */
 struct proxy_io {
-	/* Request body bytes: >0 copied, 0 none yet, -1 the body is complete,
-	 * -2 the client failed or went away, -3 the body is too large. */
-	ssize_t	(*read_body)(struct request *, char *, size_t);
+	/* Request body bytes into buf; *got says how many for RB_DATA. */
+	enum body_read	(*read_body)(struct request *, char *buf, size_t,
+			    size_t *got);
 	/* The client asked for "100 Continue" and the body is wanted now. */
-	void	(*send_continue)(struct request *);
+	void		(*send_continue)(struct request *);
 };
 
 struct proxy;
