@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf_int.h"
+#include "http.h"
 #include "log.h"
 #include "mime.h"
 #include "regex.h"
@@ -246,25 +247,13 @@ check_scope_logs(struct cfload *ld, struct scope *sc)
 	}
 }
 
-static struct location *
-named_location(struct server *srv, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < srv->nlocs; i++)
-		if (srv->locs[i]->kind == MATCH_NAMED &&
-		    strcmp(srv->locs[i]->pattern, name) == 0)
-			return srv->locs[i];
-	return NULL;
-}
-
 static void
 check_named(struct cfload *ld, struct server *srv, const struct tmpl *t,
     const char *file, int line)
 {
 	if (t == NULL || t->src[0] != '@')
 		return;
-	if (named_location(srv, t->src) == NULL)
+	if (match_named(srv, t->src) == NULL)
 		conf_error_at(ld, file, line, "unknown named location \"%s\"", t->src);
 }
 

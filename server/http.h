@@ -167,6 +167,8 @@ struct request {
 
 /* http_parse.c: pure parsing over buffers. */
 size_t	http_head_end(const char *buf, size_t len, size_t *scan);
+int	http_next_line(const char **p, const char *end, struct str *line);
+int	http_split_header(struct str line, struct header *, bool *token);
 int	http_head_overflow(const char *buf, size_t len);
 int	http_parse_head(struct request *, const char *buf, size_t len);
 enum method http_method(struct str);
@@ -201,7 +203,6 @@ void	 req_log(struct request *, int level, int err, const char *fmt, ...)
 /* http_request.c */
 void	 request_process(struct request *);
 void	 request_finalize(struct request *, int status);
-const struct location *request_named_location(const struct server *, const char *);
 
 /* http_static.c */
 int	static_handle(struct request *);
@@ -229,6 +230,7 @@ const struct server	*match_server(const struct vhosts *, struct str host,
 			    struct regex_caps *);
 const struct location	*match_location(const struct server *, struct str uri,
 			    struct regex_caps *);
+const struct location	*match_named(const struct server *, const char *name);
 
 /* access.c */
 bool	access_allowed(const struct access_list *, const struct sockaddr_storage *);

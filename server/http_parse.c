@@ -94,9 +94,10 @@ http_method(struct str s)
 	return M_OTHER;
 }
 
-/* One line [p, end) without its terminator; rejects a bare CR. */
-static int
-next_line(const char **p, const char *end, struct str *line)
+/* One line [p, end) without its terminator; rejects a bare CR or a NUL.
+ * The request and the upstream response parsers both read lines here. */
+int
+http_next_line(const char **p, const char *end, struct str *line)
 {
 	const char *lf = memchr(*p, '\n', (size_t)(end - *p));
 	const char *e;
@@ -221,39 +222,55 @@ split_target(struct request *r, struct str *path, struct str *host)
 	return 0;
 }
 
-static int
-parse_header_line(struct request *r, struct str line)
+/*
+ * Split a header line into name and value, the value without optional
+ * whitespace around it.  -1: no colon, an empty name, or whitespace or a
+ * control byte in the name; *token says whether the name is an RFC 9110
+ * token.  Shared by the request and the upstream response parsers.
+ */
+int
+http_split_header(struct str line, struct header *h, bool *token)
 {
-	const char *colon, *v, *e;
+	const char *colon = memchr(line.p, ':', line.n), *v, *e;
 	size_t i;
-	bool valid = true;
-	struct header *h;
 
-	if (line.p[0] == ' ' || line.p[0] == '\t')
-		return 400;		/* obs-fold */
-	colon = memchr(line.p, ':', line.n);
 	if (colon == NULL || colon == line.p)
-		return 400;
+		return -1;
+	*token = true;
 	for (i = 0; line.p + i < colon; i++) {
 		unsigned char ch = (unsigned char)line.p[i];
 		if (ch <= 0x20 || ch == 0x7f)
-			return 400;	/* whitespace or control in a name */
-		if (!tchar[ch] || ch == '_')
-			valid = false;
+			return -1;
+		if (!tchar[ch])
+			*token = false;
 	}
-	if (!valid)
-		return 0;		/* ignored, as nginx's ignore_invalid_headers */
-	if (r->nheaders == HTTP_HEADERS_MAX)
-		return 431;
 	v = colon + 1;
 	e = line.p + line.n;
 	while (v < e && (*v == ' ' || *v == '\t'))
 		v++;
 	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	h = &r->headers[r->nheaders++];
 	h->name = (struct str){ line.p, (size_t)(colon - line.p) };
 	h->value = (struct str){ v, (size_t)(e - v) };
+	return 0;
+}
+
+static int
+parse_header_line(struct request *r, struct str line)
+{
+	struct header h;
+	bool token;
+
+	if (line.p[0] == ' ' || line.p[0] == '\t')
+		return 400;		/* obs-fold */
+	if (http_split_header(line, &h, &token) != 0)
+		return 400;
+	/* Ignored, as nginx's ignore_invalid_headers (and underscores). */
+	if (!token || memchr(h.name.p, '_', h.name.n) != NULL)
+		return 0;
+	if (r->nheaders == HTTP_HEADERS_MAX)
+		return 431;
+	r->headers[r->nheaders++] = h;
 	return 0;
 }
 
@@ -396,14 +413,14 @@ http_parse_head(struct request *r, const char *buf, size_t len)
 
 	while (p < end && (*p == '\r' || *p == '\n'))
 		p++;
-	if ((rc = next_line(&p, end, &line)) != 0)
+	if ((rc = http_next_line(&p, end, &line)) != 0)
 		return rc;
 	if (line.n > HTTP_LINE_MAX)
 		return 414;
 	if ((rc = parse_request_line(r, line)) != 0)
 		return rc;
 	for (;;) {
-		if ((rc = next_line(&p, end, &line)) != 0)
+		if ((rc = http_next_line(&p, end, &line)) != 0)
 			return rc;
 		if (line.n == 0)
 			break;

@@ -117,18 +117,6 @@ request_process(struct request *r)
 	run_location(r);
 }
 
-const struct location *
-request_named_location(const struct server *srv, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < srv->nlocs; i++)
-		if (srv->locs[i]->kind == MATCH_NAMED &&
-		    strcmp(srv->locs[i]->pattern, name) == 0)
-			return srv->locs[i];
-	return NULL;
-}
-
 static bool
 count_redirect(struct request *r, const char *to)
 {
@@ -151,7 +139,7 @@ internal_redirect(struct request *r, struct str uri, struct str args)
 	if (!count_redirect(r, pool_strndup(r->pool, uri.p, uri.n)))
 		return false;
 	if (uri.n > 0 && uri.p[0] == '@') {
-		r->loc = request_named_location(r->srv,
+		r->loc = match_named(r->srv,
 		    pool_strndup(r->pool, uri.p, uri.n));
 		if (r->loc == NULL) {
 			request_finalize(r, 500);

@@ -103,3 +103,16 @@ match_location(const struct server *srv, struct str uri, struct regex_caps *caps
 	}
 	return prefix != NULL ? prefix : &srv->deflt;
 }
+
+/* The location "@name" of a server, or NULL. */
+const struct location *
+match_named(const struct server *srv, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlocs; i++)
+		if (srv->locs[i]->kind == MATCH_NAMED &&
+		    strcmp(srv->locs[i]->pattern, name) == 0)
+			return srv->locs[i];
+	return NULL;
+}

@@ -12,12 +12,6 @@
 #include "http.h"
 #include "proxy.h"
 
-static bool
-token_char(unsigned char c)
-{
-	return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
-}
-
 static int
 status_line(struct upstream_head *h, struct str line)
 {
@@ -39,27 +33,16 @@ status_line(struct upstream_head *h, struct str line)
 static int
 header_line(struct upstream_head *h, struct str line, size_t max)
 {
-	const char *colon = memchr(line.p, ':', line.n), *v, *e;
-	size_t i;
 	long long cl;
 	struct header *hd;
+	bool token;
 
-	if (colon == NULL || colon == line.p)
-		return -1;
-	for (i = 0; line.p + i < colon; i++)
-		if (!token_char((unsigned char)line.p[i]))
-			return -1;
 	if (h->nheaders == max)
 		return -1;
-	v = colon + 1;
-	e = line.p + line.n;
-	while (v < e && (*v == ' ' || *v == '\t'))
-		v++;
-	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	hd = &h->headers[h->nheaders++];
-	hd->name = (struct str){ line.p, (size_t)(colon - line.p) };
-	hd->value = (struct str){ v, (size_t)(e - v) };
+	hd = &h->headers[h->nheaders];
+	if (http_split_header(line, hd, &token) != 0 || !token)
+		return -1;
+	h->nheaders++;
 	if (str_caseeq(hd->name, "Content-Length")) {
 		if (str_to_off(hd->value, &cl) != 0 ||
 		    (h->content_length >= 0 && h->content_length != cl))
@@ -86,7 +69,7 @@ int
 proxy_parse_head(const char *buf, size_t len, struct upstream_head *h, size_t max)
 {
 	size_t scan = 0, end = http_head_end(buf, len, &scan);
-	const char *p = buf, *stop, *lf;
+	const char *p = buf;
 	struct str line;
 	bool first = true;
 
@@ -95,14 +78,8 @@ proxy_parse_head(const char *buf, size_t len, struct upstream_head *h, size_t ma
 	h->content_length = -1;
 	h->nheaders = 0;
 	h->chunked = h->conn_close = h->conn_keepalive = h->close_delimited = false;
-	stop = buf + end;
-	while (p < stop) {
-		lf = memchr(p, '\n', (size_t)(stop - p));
-		line = (struct str){ p, (size_t)(lf - p) };
-		if (line.n > 0 && line.p[line.n - 1] == '\r')
-			line.n--;
-		p = lf + 1;
-		if (memchr(line.p, '\r', line.n) || memchr(line.p, '\0', line.n))
+	while (p < buf + end) {
+		if (http_next_line(&p, buf + end, &line) != 0)
 			return -1;
 		if (first) {
 			if (status_line(h, line) != 0)

@@ -19,6 +19,7 @@
 
 #include "conf_int.h"
 #include "log.h"
+#include "fixture.h"
 #include "tap.h"
 
 static char dir[PATH_MAX];		/* the mkdtemp directory */
@@ -28,26 +29,6 @@ static char errors[16384];		/* what the last load printed */
 static int ncase;
 
 #define BASE_LINES	5
-
-static const char *
-srcdir(void)
-{
-	const char *s = getenv("SRCDIR");
-
-	return s != NULL && *s != '\0' ? s : ABS_SRCDIR;
-}
-
-static void
-rm_rf(const char *path)
-{
-	char *cmd;
-
-	if (asprintf(&cmd, "rm -rf '%s'", path) < 0)
-		return;
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", path);
-	free(cmd);
-}
 
 static void
 new_case(void)

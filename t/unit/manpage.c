@@ -9,15 +9,8 @@
 #include <stdlib.h>
 
 #include "conf_int.h"
+#include "fixture.h"
 #include "tap.h"
-
-static const char *
-srcdir(void)
-{
-	const char *s = getenv("SRCDIR");
-
-	return s != NULL && *s != '\0' ? s : ABS_SRCDIR;
-}
 
 static bool
 documented(char **lines, size_t n, const char *name)

@@ -15,29 +15,10 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "fixture.h"
 #include "tap.h"
 
 static char dir[PATH_MAX];
-
-static const char *
-srcdir(void)
-{
-	const char *s = getenv("SRCDIR");
-
-	return s != NULL && *s != '\0' ? s : ABS_SRCDIR;
-}
-
-static void
-rm_rf(const char *path)
-{
-	char *cmd;
-
-	if (asprintf(&cmd, "rm -rf '%s'", path) < 0)
-		return;
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", path);
-	free(cmd);
-}
 
 /* Write the main file: the settings every test needs, then text. */
 static const char *
