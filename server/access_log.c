@@ -9,6 +9,8 @@
 
 #include "http.h"
 #include "log.h"
+#include "request.h"
+#include "tmpl.h"
 #include "var.h"
 
 static void

@@ -17,10 +17,10 @@
 #include <sys/types.h>
 
 #include "pool.h"
-#include "tmpl.h"
 
 struct log_file;
 struct mime_table;
+struct tmpl;
 
 /* Contexts a setting may appear in. */
 #define CTX_MAIN	0x01
@@ -401,12 +401,5 @@ struct config {
 	struct mime_table	*mime;
 	int			 warnings;
 };
-
-/* Loading (conf_load.c). */
-struct config	*conf_load(const char *path, bool check_files);
-void		 conf_free(struct config *);
-void		 conf_release(struct config *);
-void		 conf_report_to_log(bool);
-void		 conf_dump(struct config *, FILE *);
 
 #endif

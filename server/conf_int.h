@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "conf_load.h"
+#include "tmpl.h"
 
 struct cfload;
 

@@ -185,46 +185,6 @@ long	chunked_decode(struct chunked *, char *buf, size_t len, size_t *used);
 int	http_parse_range(struct str, long long size, struct range *, size_t max,
 	    size_t *n);
 
-/* http_response.c */
-const char	*http_reason(int status);
-void		 http_set_header(struct request *, const char *name, struct str);
-void		 http_add_header(struct request *, const char *name, struct str);
-void		 http_error_body(struct request *, int status);
-void		 http_location(struct request *, struct str location);
-void		 http_redirect(struct request *, int status, struct str location);
-typedef void	 (*header_fn)(void *arg, const char *name, struct str value);
-void		 http_each_header(struct request *, header_fn, void *arg);
-void		 http_build_head(struct request *, struct buf *);
-
-/* request_log.c */
-void	 req_log(struct request *, int level, int err, const char *fmt, ...)
-	    __attribute__((format(printf, 4, 5)));
-
-/* http_request.c */
-void	 request_process(struct request *);
-void	 request_finalize(struct request *, int status);
-
-/* http_static.c */
-int	static_handle(struct request *);
-
-/* http_autoindex.c */
-int	autoindex_render(struct request *, const char *dir);
-
-/* http_conn.c */
-void	http_serve(struct conn *);
-
-/* http_send.c */
-void	http_send_response(struct conn *, struct request *);
-int	http_send_raw(struct conn *, const char *, size_t, long long timeout,
-	    long long *sent);
-
-/* http_proxy.c */
-extern const struct proxy_io http1_proxy_io;
-bool	http_proxy_serve(struct conn *, struct request *);
-
-/* var.c */
-int	conn_local_port(struct conn *);
-
 /* match.c */
 const struct server	*match_server(const struct vhosts *, struct str host,
 			    struct regex_caps *);
@@ -234,8 +194,5 @@ const struct location	*match_named(const struct server *, const char *name);
 
 /* access.c */
 bool	access_allowed(const struct access_list *, const struct sockaddr_storage *);
-
-/* access_log.c */
-void	access_log_write(struct request *);
 
 #endif

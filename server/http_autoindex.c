@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "request.h"
 
 #define NAME_COLS	50
 

@@ -17,8 +17,10 @@
 
 #include "clock.h"
 #include "http.h"
+#include "http1.h"
 #include "io.h"
 #include "log.h"
+#include "request.h"
 #include "scoreboard.h"
 #include "wait.h"
 

@@ -15,9 +15,11 @@
 
 #include "clock.h"
 #include "http.h"
+#include "http1.h"
 #include "io.h"
 #include "log.h"
 #include "proxy.h"
+#include "request.h"
 #include "scoreboard.h"
 #include "wait.h"
 

@@ -13,7 +13,9 @@
 #include "http.h"
 #include "log.h"
 #include "proxy.h"
+#include "request.h"
 #include "status.h"
+#include "tmpl.h"
 
 #define REDIRECTS_MAX	10
 

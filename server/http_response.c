@@ -9,6 +9,9 @@
 
 #include "clock.h"
 #include "http.h"
+#include "request.h"
+#include "tmpl.h"
+#include "var.h"
 
 static const struct {
 	int		 code;

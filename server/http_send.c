@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "http1.h"
 #include "io.h"
 #include "log.h"
+#include "request.h"
 #include "scoreboard.h"
 
 /* Wait until c can take more output; 1 when it can. */

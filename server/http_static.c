@@ -17,6 +17,8 @@
 #include "http.h"
 #include "log.h"
 #include "mime.h"
+#include "request.h"
+#include "tmpl.h"
 
 #define RANGES_MAX	64
 

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "conf.h"
+#include "conf_load.h"
 #include "log.h"
 #include "master.h"
 

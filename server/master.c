@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "conf_load.h"
 #include "health.h"
 #include "listen.h"
 #include "log.h"

@@ -20,11 +20,14 @@
 
 #include "clock.h"
 #include "http.h"
+#include "io.h"
 #include "log.h"
 #include "proxy.h"
-#include "io.h"
+#include "proxy_parse.h"
+#include "request.h"
 #include "spool.h"
 #include "tls.h"
+#include "tmpl.h"
 #include "upstream.h"
 #include "upstream_state.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "http.h"
-#include "proxy.h"
+#include "proxy_parse.h"
 
 static int
 status_line(struct upstream_head *h, struct str line)

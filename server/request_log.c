@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "request.h"
 
 /* Log with the request's context, nginx's way. */
 void

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "request.h"
 #include "scoreboard.h"
 #include "ssl_cache.h"
 #include "status.h"

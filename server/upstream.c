@@ -20,7 +20,9 @@
 #include "conf.h"
 #include "http.h"
 #include "log.h"
+#include "request.h"
 #include "scoreboard.h"
+#include "tmpl.h"
 #include "upstream.h"
 #include "upstream_state.h"
 

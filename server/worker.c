@@ -20,6 +20,7 @@
 #include "fdcache.h"
 #include "h2.h"
 #include "http.h"
+#include "http1.h"
 #include "io.h"
 #include "log.h"
 #include "privileges.h"

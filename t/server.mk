@@ -4,3 +4,4 @@ INTEGRATION_TESTS += t/cli.py
 INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py
+INTEGRATION_TESTS += t/layers.py

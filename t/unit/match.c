@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "conf_load.h"
 #include "fixture.h"
+#include "http.h"
 #include "tap.h"
 
 static char dir[PATH_MAX];

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "http.h"
-#include "proxy.h"
+#include "proxy_parse.h"
 #include "tap.h"
 
 static struct header hdrs[64];
