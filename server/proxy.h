@@ -1,10 +1,10 @@
 /*
  * The reverse proxy engine: one proxied request, as an event-driven state
- * machine over its upstream socket.  The client side (HTTP/1.1 in
- * http_proxy.c) drives it: it polls the descriptor the engine names,
- * calls proxy_step(), feeds it the request body through proxy_io, and
- * takes the response head from the request and the body with
- * proxy_data()/proxy_consume().  Nothing here writes to the client.
+ * machine over its upstream socket.  The client side (HTTP/1.x in
+ * http_proxy.c, HTTP/2 in h2.c) drives it: it polls the descriptor the
+ * engine names, calls proxy_step(), feeds it the request body through
+ * proxy_io, and takes the response head from the request and the body
+ * with proxy_data()/proxy_consume().  Nothing here writes to the client.
  */
 #ifndef PORTICO_PROXY_H
 #define PORTICO_PROXY_H

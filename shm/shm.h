@@ -4,8 +4,12 @@
  *
  *   struct shm_header   magic, size, the zone table, the free list
  *   arena               page-aligned zones, each found by name:
- *                         "scoreboard"  one slot per worker (scoreboard.h)
- *                         later: upstream state, TLS session caches
+ *                         "scoreboard"  one slot per child (scoreboard.h)
+ *                         "upstreams"   peer health, balancer state
+ *                                       (upstream_state.h)
+ *                         "ssl_cache:NAME"  a TLS session cache per
+ *                                       ssl_session_cache name (ssl_cache.h)
+ *                         "ssl_tickets" the ticket keys (ssl_cache.h)
  *
  * Only the master creates and frees zones (when a configuration is loaded
  * or retired); workers only use them.  A zone whose name and size survive
