@@ -689,9 +689,10 @@ wait_and_step(struct h2 *h, long long idle_timeout)
 {
 	struct pollfd pfd[MAX_STREAMS + 1];
 	struct stream *ps[MAX_STREAMS + 1], *s;
-	int n = 1, i, rc;
+	int n = 1, i;
 	int64_t deadline = 0, d, t;
 	bool idle = h->nstreams == 0;
+	enum wait_result rc;
 
 	pfd[0] = (struct pollfd){ h->c->fd, 0, 0 };
 	if (nghttp2_session_want_read(h->ng) && h->out.len < OUT_HIGH)
@@ -715,10 +716,13 @@ wait_and_step(struct h2 *h, long long idle_timeout)
 		deadline = t + idle_timeout;
 	else if (deadline == 0)
 		deadline = t + 3600000;
-	rc = wait_poll(pfd, (nfds_t)n, deadline - t, idle);
-	if (rc < 0)
-		return false;		/* quitting while idle */
-	if (rc == 0 && idle && !io_buffered(h->c))
+	/* Before its first stream a connection is in flight, not idle. */
+	rc = wait_poll(pfd, (nfds_t)n, deadline - t, !idle ? WAIT_BUSY :
+	    nghttp2_session_get_last_proc_stream_id(h->ng) > 0 ? WAIT_IDLE :
+	    WAIT_HEAD);
+	if (rc == WAIT_QUIT)
+		return false;
+	if (rc == WAIT_TIMEOUT && idle && !io_buffered(h->c))
 		return false;		/* keepalive_timeout */
 	/* Upstreams first: frames read from the client may reset and free
 	 * the streams ps[] points to. */
@@ -796,7 +800,7 @@ h2_preface(struct conn *c, long long timeout)
 			return true;
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			return false;
-		if (io_wait(c, deadline - clock_mono_ms(), true) <= 0)
+		if (io_wait(c, deadline - clock_mono_ms(), WAIT_HEAD) != WAIT_READY)
 			return false;
 	}
 }

@@ -240,7 +240,8 @@ health_main(struct config *cf)
 			if (pr[i].state != P_WAIT && pr[i].deadline < wake)
 				wake = pr[i].deadline;
 		}
-		if (wait_poll(pfd, n, wake > now.mono_ms ? wake - now.mono_ms : 1, true) < 0)
+		if (wait_poll(pfd, n, wake > now.mono_ms ? wake - now.mono_ms : 1,
+		    WAIT_IDLE) == WAIT_QUIT)
 			break;
 		clock_update();
 		for (i = 0; i < n; i++)

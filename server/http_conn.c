@@ -34,27 +34,27 @@ enum fill_result {
 	FILL_EOF,		/* the client closed */
 	FILL_ERROR,		/* the read failed */
 	FILL_TIMEOUT,
-	FILL_QUIT,		/* idle, and the worker must quit */
+	FILL_QUIT,		/* between requests, and the worker must quit */
 };
 
 /* Read more input.  wait_first skips a read that would only say EAGAIN: a
  * keep-alive client sends its next request only after reading our last
  * response. */
 static enum fill_result
-fill(struct conn *c, long long timeout, bool idle, bool wait_first)
+fill(struct conn *c, long long timeout, enum wait_mode mode, bool wait_first)
 {
 	ssize_t n;
-	int w;
+	enum wait_result w;
 
 	if (io_buffered(c))
 		wait_first = false;	/* TLS holds bytes poll cannot see */
 	c->want = POLLIN;
 	for (;;) {
 		if (wait_first) {
-			w = io_wait(c, timeout, idle);
-			if (w == 0)
+			w = io_wait(c, timeout, mode);
+			if (w == WAIT_TIMEOUT)
 				return FILL_TIMEOUT;
-			if (w < 0)
+			if (w == WAIT_QUIT)
 				return FILL_QUIT;
 			wait_first = false;
 		}
@@ -98,7 +98,7 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 	int64_t deadline = 0;
 	enum fill_result n;
 	int rc;
-	bool idle;
+	bool idle, between;
 
 	compact(c);
 	if (c->requests == 0)		/* a new connection: from accept on */
@@ -126,9 +126,10 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 		 * starts with the first byte and is not renewed by each read. */
 		if (!idle && deadline == 0)
 			deadline = clock_mono_ms() + header_timeout;
-		sb_state(idle && c->requests > 0 ? SB_KEEPALIVE : SB_READ);
-		n = fill(c, idle && c->requests > 0 ? idle_timeout :
-		    deadline - clock_mono_ms(), idle, idle && c->requests > 0);
+		between = idle && c->requests > 0;
+		sb_state(between ? SB_KEEPALIVE : SB_READ);
+		n = fill(c, between ? idle_timeout : deadline - clock_mono_ms(),
+		    between ? WAIT_IDLE : WAIT_HEAD, between);
 		if (n == FILL_DATA) {
 			if (idle)
 				r->start_msec = now.msec;
@@ -195,7 +196,7 @@ discard_body(struct conn *c, struct request *r)
 		if (r->body_received > DISCARD_MAX)
 			return -1;
 		compact(c);
-		if (fill(c, timeout, false, false) != FILL_DATA)
+		if (fill(c, timeout, WAIT_BUSY, false) != FILL_DATA)
 			return -1;
 	}
 }

@@ -96,7 +96,8 @@ await_head(struct conn *c, struct request *r, struct proxy *p)
 	struct pollfd pfd[2];
 	int64_t now_ms, deadline, body_deadline = 0;
 	bool watch_client = true;
-	int n, rc;
+	int n;
+	enum wait_result rc;
 
 	while (proxy_phase(p) == PX_WORKING) {
 		proxy_events(p, &pfd[0]);
@@ -120,7 +121,7 @@ await_head(struct conn *c, struct request *r, struct proxy *p)
 		if (proxy_wants_body(p) && io_buffered(c))
 			deadline = now_ms;	/* TLS holds body bytes already */
 		rc = wait_poll(pfd, (nfds_t)n, deadline ? deadline - now_ms : 3600000,
-		    false);
+		    WAIT_BUSY);
 		if (n == 2 && (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) &&
 		    !proxy_wants_body(p)) {
 			if (io_closed(c)) {
@@ -129,7 +130,7 @@ await_head(struct conn *c, struct request *r, struct proxy *p)
 			}
 			watch_client = false;	/* pipelined bytes, then FIN */
 		}
-		if (rc == 0 && body_deadline && clock_mono_ms() >= body_deadline) {
+		if (rc == WAIT_TIMEOUT && body_deadline && clock_mono_ms() >= body_deadline) {
 			req_log(r, LV_INFO, 0, "client timed out while sending the "
 			    "request body");
 			proxy_client_gone(p);
@@ -179,7 +180,7 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 	size_t n;
 	bool ended = false, watch_client = true;
 	int64_t deadline, client_deadline = 0;
-	int rc;
+	enum wait_result rc;
 
 	for (;;) {
 		while (!ended && c->out.len - pos < OUT_HIGH &&
@@ -218,8 +219,8 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
 		if (client_deadline && (deadline == 0 || client_deadline < deadline))
 			deadline = client_deadline;
 		rc = wait_poll(pfd, 2, deadline ? deadline - clock_mono_ms() : 3600000,
-		    false);
-		if (rc == 0 && client_deadline && clock_mono_ms() >= client_deadline) {
+		    WAIT_BUSY);
+		if (rc == WAIT_TIMEOUT && client_deadline && clock_mono_ms() >= client_deadline) {
 			req_log(r, LV_INFO, ETIMEDOUT, "client timed out");
 			c->broken = true;
 			return;
@@ -287,7 +288,7 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 	size_t nearly;
 	long long ignored = 0;
 	bool buffered;
-	int rc;
+	enum wait_result rc;
 
 	proxy_tunnel(p, &uc, &early, &nearly);
 	up.len = c->in_end - c->in_start;
@@ -313,8 +314,8 @@ tunnel(struct conn *c, struct request *r, struct proxy *p, long long *sent)
 		buffered = (up.pos == up.len && io_buffered(c)) ||
 		    (down.pos == down.len && io_buffered(&uc));
 		rc = wait_poll(pfd, 2, buffered ? 0 : r->sc->proxy_read_timeout,
-		    false);
-		if (rc == 0 && !buffered)
+		    WAIT_BUSY);
+		if (rc == WAIT_TIMEOUT && !buffered)
 			break;
 		if (!pump(c, &uc, &up, buffered || (pfd[0].revents & (POLLIN | POLLHUP)),
 		    &ignored) ||

@@ -24,11 +24,11 @@
 static int
 wait_writable(struct conn *c, long long timeout)
 {
-	int rc = io_wait(c, timeout, false);
+	enum wait_result rc = io_wait(c, timeout, WAIT_BUSY);
 
-	if (rc == 0)
+	if (rc == WAIT_TIMEOUT)
 		c->timed_out = true;
-	return rc;
+	return rc == WAIT_READY;
 }
 
 /* Write everything, waiting at most send_timeout between progress. */

@@ -121,14 +121,13 @@ io_quiet(struct conn *c)
 	return n < 0 && errno == EAGAIN;
 }
 
-/* Wait for what the last call wanted: 1 ready, 0 timed out, -1 the worker
- * must quit while idle. */
-int
-io_wait(struct conn *c, long long timeout, bool idle)
+/* Wait for what the last call wanted. */
+enum wait_result
+io_wait(struct conn *c, long long timeout, enum wait_mode mode)
 {
 	struct pollfd pfd = { c->fd, c->want ? c->want : POLLIN, 0 };
 
-	return wait_poll(&pfd, 1, timeout, idle);
+	return wait_poll(&pfd, 1, timeout, mode);
 }
 
 /* Close when the client may still be sending (a body we refused, frames
@@ -152,7 +151,7 @@ io_linger(struct conn *c)
 			continue;
 		if (n == 0 || errno != EAGAIN)
 			return;
-		if (io_wait(c, LINGER_WAIT_MS, false) <= 0)
+		if (io_wait(c, LINGER_WAIT_MS, WAIT_BUSY) != WAIT_READY)
 			return;
 	}
 }

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "wait.h"
+
 struct conn;
 
 ssize_t	io_read(struct conn *, void *, size_t);
@@ -19,7 +21,7 @@ ssize_t	io_sendfile(struct conn *, int fd, off_t *off, size_t);
 bool	io_buffered(const struct conn *);
 bool	io_closed(struct conn *);
 bool	io_quiet(struct conn *);
-int	io_wait(struct conn *, long long timeout, bool idle);
+enum wait_result io_wait(struct conn *, long long timeout, enum wait_mode);
 void	io_linger(struct conn *);
 void	io_close(struct conn *);
 

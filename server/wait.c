@@ -85,32 +85,32 @@ after_wait(void)
 }
 
 /*
- * poll(2) with signals let through.  1: ready; 0: timed out; -1: the
- * process must quit and the caller is idle (nothing in flight to finish).
+ * poll(2) with signals let through.  A connection that has not sent its
+ * first request yet is in flight, not idle: only the wait between two
+ * requests yields to a graceful stop or reload.
  */
-int
-wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms, bool idle)
+enum wait_result
+wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms,
+    enum wait_mode mode)
 {
 	struct timespec ts;
 	int64_t deadline = clock_mono_ms() + timeout_ms, left;
 	int rc;
 
 	for (;;) {
-		if (idle && wait_quit)
-			return -1;
+		if (mode == WAIT_IDLE && wait_quit)
+			return WAIT_QUIT;
 		left = deadline - clock_mono_ms();
 		if (left <= 0)
-			return 0;
+			return WAIT_TIMEOUT;
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000;
 		rc = ppoll(pfd, n, &ts, &waitmask);
 		after_wait();
 		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return 0;
+			return WAIT_READY;
+		if (rc == 0 || errno != EINTR)
+			return WAIT_TIMEOUT;
 	}
 }
 

@@ -17,8 +17,18 @@ struct log_file;
 /* Set by SIGQUIT: finish what is in flight, take nothing new, exit. */
 extern volatile sig_atomic_t wait_quit;
 
+/* What the caller is doing, which says what may end its wait early. */
+enum wait_mode {
+	WAIT_BUSY,		/* finishing work in flight: only its events */
+	WAIT_HEAD,		/* waiting for a request head: in flight too */
+	WAIT_IDLE,		/* between requests: quitting ends it */
+};
+
+enum wait_result { WAIT_TIMEOUT, WAIT_READY, WAIT_QUIT };
+
 void	wait_setup(struct log_file *logs);
-int	wait_poll(struct pollfd *, nfds_t, long long timeout_ms, bool idle);
+enum wait_result wait_poll(struct pollfd *, nfds_t, long long timeout_ms,
+	    enum wait_mode);
 int	wait_epoll(int ep, struct epoll_event *, int max, int timeout_ms);
 
 #endif
