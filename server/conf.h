@@ -147,7 +147,9 @@ struct scope {
 	int			 tcp_nodelay;
 	long long		 keepalive_timeout;	/* milliseconds */
 	long long		 keepalive_requests;
+	long long		 keepalive_park;	/* ms; -1: never park */
 	long long		 client_header_timeout;
+	long long		 client_header_park;	/* ms; -1: never park */
 	long long		 client_body_timeout;
 	long long		 send_timeout;
 	long long		 client_max_body_size;	/* 0 = no limit */
@@ -365,6 +367,7 @@ struct main_conf {
 	char			*pid;
 	int			 log_level;
 	struct workers_conf	 workers;
+	long long		 client_header_min_rate;	/* bytes/s */
 	char			*types_file;
 	struct log_format	*formats;
 	size_t			 nformats;

@@ -108,6 +108,7 @@ int	parse_cidr(const char *, struct access_rule *);
 int	set_bool(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_int(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_msec(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_park(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_size(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_string(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_path(struct cfload *, struct level *, const config_setting_t *, void *);

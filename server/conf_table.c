@@ -58,6 +58,11 @@ const struct setting settings[] = {
 	{ "keepalive_requests", MSL, SCOPE(keepalive_requests), "1000", set_int, NULL, 0 },
 	{ "client_header_timeout", MSL, SCOPE(client_header_timeout), Q("60s"),
 	    set_msec, NULL, 0 },
+	{ "keepalive_park", MSL, SCOPE(keepalive_park), Q("100ms"), set_park, NULL, 0 },
+	{ "client_header_park", MSL, SCOPE(client_header_park), Q("100ms"),
+	    set_park, NULL, 0 },
+	{ "client_header_min_rate", M, MAIN(client_header_min_rate), "500",
+	    set_int, NULL, 0 },
 	{ "client_body_timeout", MSL, SCOPE(client_body_timeout), Q("60s"),
 	    set_msec, NULL, 0 },
 	{ "send_timeout", MSL, SCOPE(send_timeout), Q("60s"), set_msec, NULL, 0 },
@@ -136,6 +141,8 @@ const struct setting settings[] = {
 };
 
 const size_t nsettings = sizeof(settings) / sizeof(settings[0]);
+_Static_assert(sizeof(settings) / sizeof(settings[0]) <= SETTINGS_MAX,
+    "struct scope's set[] has a bit for every setting");
 
 const struct setting *
 setting_find(const char *name)

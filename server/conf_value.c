@@ -144,6 +144,21 @@ set_msec(SET_ARGS)
 	    "a duration such as \"500ms\", \"10s\", \"5m\", \"1h\"", field);
 }
 
+/* How long before a connection is parked with the keeper, or "off" (-1,
+ * also false): never. */
+int
+set_park(SET_ARGS)
+{
+	if ((config_setting_type(v) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(v), "off") == 0) ||
+	    (config_setting_type(v) == CONFIG_TYPE_BOOL &&
+	    !config_setting_get_bool(v))) {
+		*(long long *)field = -1;
+		return 0;
+	}
+	return set_msec(ld, lv, v, field);
+}
+
 int
 set_size(SET_ARGS)
 {

@@ -72,6 +72,7 @@ struct h2 {
 	size_t			 out_pos;
 	bool			 goaway;
 	bool			 dead;
+	bool			 shed;		/* the master needs the worker */
 };
 
 static const struct proxy_io h2_io;
@@ -722,6 +723,10 @@ wait_and_step(struct h2 *h, long long idle_timeout)
 	    WAIT_HEAD);
 	if (rc == WAIT_QUIT)
 		return false;
+	if (rc == WAIT_SHED) {
+		h->shed = true;		/* GOAWAY, then close */
+		return true;
+	}
 	if (rc == WAIT_TIMEOUT && idle && !io_buffered(h->c))
 		return false;		/* keepalive_timeout */
 	/* Upstreams first: frames read from the client may reset and free
@@ -760,7 +765,7 @@ h2_serve(struct conn *c)
 		if (!nghttp2_session_want_read(h.ng) && !nghttp2_session_want_write(h.ng) &&
 		    h.out_pos == h.out.len)
 			break;
-		if (wait_quit && !h.goaway) {
+		if ((wait_quit || h.shed) && !h.goaway) {
 			nghttp2_submit_goaway(h.ng, NGHTTP2_FLAG_NONE,
 			    nghttp2_session_get_last_proc_stream_id(h.ng),
 			    NGHTTP2_NO_ERROR, NULL, 0);

@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "handoff.h"
 #include "health.h"
 #include "log.h"
 #include "upstream_state.h"
@@ -218,6 +219,7 @@ health_main(struct config *cf)
 
 	wait_setup(cf->logs);
 	privileges_drop(cf);
+	handoff_keep(false, false);
 	prctl(PR_SET_NAME, "portico-health");
 	pr = make_probes(cf, &n);
 	pfd = calloc(n ? n : 1, sizeof(*pfd));

@@ -23,6 +23,9 @@ struct proxy_io;
 #define HTTP_LINE_MAX		8192	/* request line, and each header line */
 #define HTTP_HEAD_MAX		32768	/* the whole head */
 #define HTTP_HEADERS_MAX	100
+#define HTTP_IN_MAX		(HTTP_HEAD_MAX + 16384)	/* a connection's input
+							 * buffer: a head and
+							 * some of what follows */
 
 enum method {
 	M_OTHER, M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_PATCH,
@@ -66,6 +69,10 @@ struct conn {
 	size_t			 in_start;		/* unconsumed bytes: [start, end) */
 	size_t			 in_end;
 	size_t			 body_base;		/* where the current head ended */
+	int64_t			 head_deadline;		/* monotonic ms; 0: no head yet */
+	int64_t			 idle_deadline;		/* monotonic ms; 0: not idle */
+	int64_t			 head_start;		/* wall ms of the head's first byte */
+	bool			 resumed;		/* handed back by the keeper */
 	bool			 eof;
 	bool			 broken;		/* write failed or timed out */
 	bool			 timed_out;		/* send_timeout passed */

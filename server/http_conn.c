@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "handoff.h"
 #include "http.h"
 #include "http1.h"
 #include "io.h"
@@ -24,10 +25,9 @@
 #include "scoreboard.h"
 #include "wait.h"
 
-#define IN_CAP		(HTTP_HEAD_MAX + 16384)
 #define DISCARD_MAX	(1024 * 1024)	/* larger unread bodies close instead */
 
-enum { READ_OK, READ_CLOSE, READ_ERROR };
+enum { READ_OK, READ_CLOSE, READ_ERROR, READ_PARKED };
 
 enum fill_result {
 	FILL_DATA,		/* more bytes in c->in */
@@ -35,6 +35,7 @@ enum fill_result {
 	FILL_ERROR,		/* the read failed */
 	FILL_TIMEOUT,
 	FILL_QUIT,		/* between requests, and the worker must quit */
+	FILL_SHED,		/* the master needs this worker for another */
 };
 
 /* Read more input.  wait_first skips a read that would only say EAGAIN: a
@@ -56,6 +57,8 @@ fill(struct conn *c, long long timeout, enum wait_mode mode, bool wait_first)
 				return FILL_TIMEOUT;
 			if (w == WAIT_QUIT)
 				return FILL_QUIT;
+			if (w == WAIT_SHED)
+				return FILL_SHED;
 			wait_first = false;
 		}
 		n = io_read(c, c->in + c->in_end, c->in_cap - c->in_end);
@@ -85,24 +88,64 @@ compact(struct conn *c)
 	}
 }
 
+/* When to park a connection that waits this long (-1: never): only a
+ * plain HTTP/1.x connection can move, and only while the keeper has room. */
+static int64_t
+park_time(const struct conn *c, long long delay)
+{
+	if (delay < 0 || c->ssl != NULL || sb->keeper_full)
+		return 0;
+	return clock_mono_ms() + delay;
+}
+
+/* Hand the connection, and what it sent of its next head, to the keeper. */
+static bool
+park(struct conn *c, const struct scope *sc)
+{
+	struct handoff h;
+
+	memset(&h, 0, sizeof(h));
+	h.id = c->id;
+	h.requests = c->requests;
+	h.len = (uint32_t)(c->in_end - c->in_start);
+	h.idle_deadline = c->idle_deadline;
+	h.head_deadline = c->head_deadline;
+	h.head_start = c->head_start;
+	h.header_timeout = sc->client_header_timeout;
+	memcpy(&h.peer, &c->peer, sizeof(h.peer));
+	h.peerlen = c->peerlen;
+	memcpy(&h.local, &c->ls->ss, sizeof(h.local));
+	h.locallen = c->ls->len;
+	return handoff_send(HANDOFF_PARK, c->fd, &h, c->in + c->in_start) == 0;
+}
+
 /*
  * Read until a whole request head is buffered and parse it.  READ_CLOSE:
  * the client went away or idled out before sending anything; READ_ERROR:
- * r->status holds the status to answer with.
+ * r->status holds the status to answer with; READ_PARKED: the keeper has
+ * the connection now.  sc holds the timeouts (the previous request's).
+ * client_header_timeout bounds the whole head, as in nginx: it starts
+ * with the first byte (for a new connection, at accept) and is not renewed
+ * by each read; keepalive_timeout starts when the last response was sent.
  */
 static int
-read_head(struct conn *c, struct request *r, long long idle_timeout,
-    long long header_timeout)
+read_head(struct conn *c, struct request *r, const struct scope *sc)
 {
 	size_t scan = 0, end;
-	int64_t deadline = 0;
+	int64_t park_at, until;
 	enum fill_result n;
 	int rc;
 	bool idle, between;
 
 	compact(c);
-	if (c->requests == 0)		/* a new connection: from accept on */
-		deadline = clock_mono_ms() + header_timeout;
+	if (c->requests == 0 && c->head_deadline == 0) {
+		c->head_deadline = clock_mono_ms() + sc->client_header_timeout;
+		c->head_start = now.msec;
+	}
+	if (c->requests > 0 && c->idle_deadline == 0)
+		c->idle_deadline = clock_mono_ms() + sc->keepalive_timeout;
+	park_at = park_time(c, c->head_deadline == 0 ? sc->keepalive_park :
+	    sc->client_header_park);
 	for (;;) {
 		while (c->in_start < c->in_end &&
 		    (c->in[c->in_start] == '\r' || c->in[c->in_start] == '\n'))
@@ -122,19 +165,29 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 			c->in_start = c->in_end = 0;
 			scan = 0;
 		}
-		/* client_header_timeout bounds the whole head, as in nginx: it
-		 * starts with the first byte and is not renewed by each read. */
-		if (!idle && deadline == 0)
-			deadline = clock_mono_ms() + header_timeout;
-		between = idle && c->requests > 0;
+		between = idle && c->requests > 0 && c->head_deadline == 0;
+		if (!between && c->head_deadline == 0) {	/* a head begins */
+			c->head_deadline = clock_mono_ms() + sc->client_header_timeout;
+			c->head_start = now.msec;
+			park_at = park_time(c, sc->client_header_park);
+		}
 		sb_state(between ? SB_KEEPALIVE : SB_READ);
-		n = fill(c, between ? idle_timeout : deadline - clock_mono_ms(),
-		    between ? WAIT_IDLE : WAIT_HEAD, between);
-		if (n == FILL_DATA) {
-			if (idle)
-				r->start_msec = now.msec;
+		sb_head(c->in_end - c->in_start, park_at != 0);
+		until = between ? c->idle_deadline : c->head_deadline;
+		n = fill(c, (park_at != 0 && park_at < until ? park_at : until) -
+		    clock_mono_ms(), between ? WAIT_IDLE : WAIT_HEAD, between);
+		if (n == FILL_DATA)
+			continue;
+		if (n == FILL_TIMEOUT && park_at != 0 && clock_mono_ms() < until) {
+			if (park(c, sc))
+				return READ_PARKED;
+			park_at = 0;		/* the keeper is full or gone */
 			continue;
 		}
+		if (n == FILL_SHED)
+			log_ctx(&(struct log_ctx){ sc->error_log, c->id, NULL }, LV_INFO,
+			    0, "closing a connection of %s to make room: every "
+			    "worker is busy", c->peer_text);
 		if (idle || n != FILL_TIMEOUT)
 			return READ_CLOSE;
 		r->status = 408;
@@ -142,6 +195,9 @@ read_head(struct conn *c, struct request *r, long long idle_timeout,
 	}
 	clock_update();
 	sb_state(SB_WRITE);
+	sb_head(0, false);
+	r->start_msec = c->head_start != 0 ? c->head_start : now.msec;
+	c->head_deadline = c->idle_deadline = c->head_start = 0;
 	rc = http_parse_head(r, c->in + c->in_start, end);
 	c->in_start += end;
 	if (rc != 0) {
@@ -305,30 +361,25 @@ serve_one(struct conn *c, struct request *r, int rc)
 	return true;
 }
 
+/* Serve the connection's requests until it closes or is parked.  Its
+ * input buffer may already hold bytes (a connection the keeper handed
+ * back), with the deadlines they came with. */
 void
 http_serve(struct conn *c)
 {
 	static struct pool pool;
-	static char *inbuf;
 	struct request r;
-	long long idle_timeout, header_timeout;
+	const struct scope *sc = default_scope(c);
 	int rc, one = 1;
 	bool nodelay = false;
 
-	if (inbuf == NULL && (inbuf = malloc(IN_CAP)) == NULL)
-		fatal("out of memory for the input buffer");
 	if (pool.chunk_size == 0)
 		pool_init(&pool, 8192);
-	c->in = inbuf;
-	c->in_cap = IN_CAP;
 	c->proxy_io = &http1_proxy_io;
-	c->in_start = c->in_end = 0;
-	header_timeout = default_scope(c)->client_header_timeout;
-	idle_timeout = header_timeout;
 	for (;;) {
 		request_init(&r, c, &pool);
-		rc = read_head(c, &r, idle_timeout, header_timeout);
-		if (rc == READ_CLOSE) {
+		rc = read_head(c, &r, sc);
+		if (rc == READ_CLOSE || rc == READ_PARKED) {
 			pool_reset(&pool);
 			break;
 		}
@@ -336,8 +387,7 @@ http_serve(struct conn *c)
 			pool_reset(&pool);
 			break;
 		}
-		idle_timeout = r.sc->keepalive_timeout;
-		header_timeout = r.sc->client_header_timeout;
+		sc = r.sc;
 		if (!nodelay && r.sc->tcp_nodelay) {
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			nodelay = true;

@@ -115,6 +115,21 @@ listen_open(struct config *cf)
 	return 0;
 }
 
+/* The listener of cf bound to ss (a connection handed back after a
+ * reload finds its listener in the new generation), or NULL. */
+const struct listener *
+listen_find(const struct config *cf, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nlisteners; i++)
+		if (cf->listeners[i].len == len &&
+		    memcmp(&cf->listeners[i].ss, ss, len) == 0)
+			return &cf->listeners[i];
+	return NULL;
+}
+
 /* Close the sockets no live configuration listens on any more.  Workers of
  * retired configurations keep their own copies until they exit. */
 void

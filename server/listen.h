@@ -10,9 +10,12 @@
 #include <sys/socket.h>
 
 struct config;
+struct listener;
 
 const char	*addr_text(const struct sockaddr_storage *, char *, size_t);
 int		 listen_open(struct config *);
+const struct listener *listen_find(const struct config *,
+		    const struct sockaddr_storage *, socklen_t);
 void		 listen_close_unused(const struct config *const *, size_t);
 
 #endif

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,11 +27,14 @@
 #include "clock.h"
 #include "conf.h"
 #include "conf_load.h"
+#include "handoff.h"
 #include "health.h"
+#include "keeper.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
 #include "scoreboard.h"
+#include "shed.h"
 #include "shm.h"
 #include "tls_session.h"
 #include "upstream.h"
@@ -57,6 +62,15 @@ static int replace;		/* workers that died and must be replaced */
 static char pidfile[PATH_MAX];	/* as written at start: reloads free configs */
 static pid_t health_pid;
 static bool health_wanted;
+static pid_t keeper_pid;
+
+#define KEEPER_GEN	UINT32_MAX	/* the keeper outlives generations */
+#define SHED_BATCH	32		/* connections dropped at once, at most */
+#define SHED_PAUSE_MS	10		/* between two batches */
+#define FULL_POLL_MS	20		/* how often a full pool is looked at */
+
+static bool pool_full;
+static int64_t shed_after, max_warned = INT64_MIN / 2;
 
 static struct gen *
 current(void)
@@ -114,6 +128,37 @@ health_spawn(void)
 	logmsg(LV_INFO, "started health checker process %d", (int)pid);
 }
 
+/* The connection keeper: one for the server's life, kept across reloads
+ * (it holds client connections), restarted when it dies. */
+static void
+keeper_spawn(void)
+{
+	pid_t pid;
+	int slot;
+
+	if (keeper_pid > 0 || !keeper_needed(current()->cf))
+		return;
+	if ((slot = sb_claim(1, KEEPER_GEN)) < 0) {
+		logmsg(LV_ALERT, "no free scoreboard slot for the connection keeper");
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_errno(LV_ALERT, errno, "fork() of the connection keeper failed");
+		sb_release(slot);
+		return;
+	}
+	if (pid == 0) {
+		close(sigfd);
+		close(notify[0]);
+		sb_attach(slot);
+		keeper_main(current()->cf);
+	}
+	sb->slots[slot].pid = pid;
+	keeper_pid = pid;
+	logmsg(LV_INFO, "started connection keeper process %d", (int)pid);
+}
+
 static void
 health_stop(void)
 {
@@ -141,6 +186,60 @@ count_idle(uint32_t gen, pid_t *one)
 	return n;
 }
 
+/* Clients waiting for a worker: connections in the listeners' accept
+ * queues (TCP_INFO's unacked, for a listening socket) and hand-backs from
+ * the keeper. */
+static int
+waiting(const struct config *cf)
+{
+	struct pollfd back = { handoff_fd(HANDOFF_BACK, false), POLLIN, 0 };
+	struct tcp_info ti;
+	socklen_t len;
+	size_t i;
+	int n = poll(&back, 1, 0) == 1;
+
+	for (i = 0; i < cf->nlisteners; i++) {
+		len = sizeof(ti);
+		if (getsockopt(cf->listeners[i].fd, IPPROTO_TCP, TCP_INFO, &ti,
+		    &len) == 0)
+			n += (int)ti.tcpi_unacked;
+	}
+	return n;
+}
+
+/* Every worker busy at workers.max and a client waiting: have workers drop
+ * connections that hold them without work (shed.c), a batch at a time,
+ * then give the waiting clients a moment to take the room made. */
+static bool
+make_room(const struct config *cf, int total)
+{
+	struct shed_victim v[SHED_BATCH];
+	size_t n, i;
+	int want;
+
+	if (total < cf->main.workers.max || sb_count(SB_IDLE, -1) > 0)
+		return false;
+	if (now.mono_ms - max_warned >= 60000) {
+		logmsg(LV_WARN, "all %lld workers are busy (workers.max): new "
+		    "connections wait, idle ones are closed to make room",
+		    cf->main.workers.max);
+		max_warned = now.mono_ms;
+	}
+	if (now.mono_ms < shed_after || (want = waiting(cf)) == 0)
+		return true;
+	n = shed_choose(sb, now.msec, cf->main.client_header_min_rate, v,
+	    want < SHED_BATCH ? (size_t)want : SHED_BATCH);
+	for (i = 0; i < n; i++) {
+		kill(sb->slots[v[i].slot].pid, SIGUSR2);
+		if (v[i].reason == SHED_IDLE)
+			sb->shed_idle++;
+		else
+			sb->shed_slow++;
+	}
+	shed_after = now.mono_ms + SHED_PAUSE_MS;
+	return true;
+}
+
 static void
 maintain(void)
 {
@@ -156,9 +255,11 @@ maintain(void)
 		health_wanted = true;
 		health_spawn();
 	}
+	keeper_spawn();
 	tls_rotate(g->cf);
 	idle = count_idle(g->id, &victim);
-	total = sb_count(-1, -1);
+	total = sb_count(-1, -1) - (keeper_pid > 0);
+	pool_full = make_room(g->cf, total);
 	if (idle < w->min_spare || total == 0 || replace > 0) {
 		n = (int)w->min_spare - idle;
 		if (n < replace)
@@ -185,7 +286,8 @@ signal_gen(int sig, bool old_only)
 
 	for (i = 0; i < sb->high; i++) {
 		struct sb_slot *s = &sb->slots[i];
-		if (s->pid <= 1 || (old_only && s->gen == current()->id))
+		if (s->pid <= 1 || (old_only && (s->gen == current()->id ||
+		    s->gen == KEEPER_GEN)))
 			continue;
 		if (sig == SIGQUIT)
 			s->retiring = 1;
@@ -252,6 +354,17 @@ reap(void)
 			continue;
 		}
 		slot = sb_slot_of(pid);
+		if (pid == keeper_pid) {
+			keeper_pid = 0;
+			if (slot >= 0)
+				sb_release(slot);
+			if (!stopping && !quitting) {
+				logmsg(LV_ALERT, "connection keeper process %d exited "
+				    "unexpectedly; restarting it", (int)pid);
+				note_failure();
+			}
+			continue;
+		}
 		expected = slot >= 0 && sb->slots[slot].retiring;
 		current_gen = slot >= 0 && sb->slots[slot].gen == current()->id;
 		if (slot >= 0)
@@ -503,7 +616,8 @@ master_run(struct config *cf, bool foreground)
 
 	if (listen_open(cf) != 0)
 		return 1;
-	if (shm_create(ARENA_SIZE) != 0 || sb_init() != 0 || uz_init() != 0 ||
+	if (handoff_open() != 0 ||
+	    shm_create(ARENA_SIZE) != 0 || sb_init() != 0 || uz_init() != 0 ||
 	    upstream_bind(cf, next_gen) != 0 || tls_bind(cf, next_gen) != 0)
 		return 1;
 	if (!foreground)
@@ -527,10 +641,11 @@ master_run(struct config *cf, bool foreground)
 	for (n = 0; n < cf->main.workers.start; n++)
 		if (spawn(current()) != 0)
 			break;
+	keeper_spawn();
 	pfd[0] = (struct pollfd){ sigfd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ notify[0], POLLIN, 0 };
 	for (;;) {
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+		if (poll(pfd, 2, pool_full ? FULL_POLL_MS : 1000) < 0 && errno != EINTR)
 			fatal("poll() failed: %s", strerror(errno));
 		if (pfd[0].revents & POLLIN)
 			handle_signals();

@@ -174,6 +174,11 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 	text_workers(b);
 	buf_printf(b, "connections: %llu\nrequests: %llu\n",
 	    (unsigned long long)t->connections, (unsigned long long)t->requests);
+	buf_printf(b, "parked: idle %u, reading %u; handed to the keeper %llu, "
+	    "back %llu; shed: idle %llu, slow %llu\n", sb->parked_idle,
+	    sb->parked_reading, (unsigned long long)sb->parked,
+	    (unsigned long long)sb->handed_back, (unsigned long long)sb->shed_idle,
+	    (unsigned long long)sb->shed_slow);
 	for (i = 0; i < cf->nupstreams; i++) {
 		const struct upstream *u = cf->upstreams[i];
 		buf_printf(b, "\nupstream %s (%s)\n", u->name, method_name(u->method));
@@ -297,8 +302,13 @@ json(struct buf *b, const struct config *cf, const struct totals *t)
 		buf_printf(b, ",\"%s\":%d", sb_state_name(s), t->workers[s]);
 	buf_adds(b, "},\"processes\":[");
 	json_workers(b);
-	buf_printf(b, "],\"connections\":%llu,\"requests\":%llu,\"upstreams\":{",
+	buf_printf(b, "],\"connections\":%llu,\"requests\":%llu,",
 	    (unsigned long long)t->connections, (unsigned long long)t->requests);
+	buf_printf(b, "\"parked\":{\"idle\":%u,\"reading\":%u,\"handed_to_keeper\":"
+	    "%llu,\"handed_back\":%llu},\"shed\":{\"idle\":%llu,\"slow\":%llu},"
+	    "\"upstreams\":{", sb->parked_idle, sb->parked_reading,
+	    (unsigned long long)sb->parked, (unsigned long long)sb->handed_back,
+	    (unsigned long long)sb->shed_idle, (unsigned long long)sb->shed_slow);
 	for (i = 0; i < cf->nupstreams; i++) {
 		const struct upstream *u = cf->upstreams[i];
 		if (i > 0)
@@ -415,6 +425,26 @@ prometheus_caches(struct buf *b, const struct config *cf)
 }
 
 static void
+prometheus_keeper(struct buf *b)
+{
+	metric_head(b, "portico_parked_connections", "gauge",
+	    "Connections the keeper holds for workers.");
+	buf_printf(b, "portico_parked_connections{state=\"idle\"} %u\n"
+	    "portico_parked_connections{state=\"reading\"} %u\n", sb->parked_idle,
+	    sb->parked_reading);
+	metric_head(b, "portico_handoffs_total", "counter",
+	    "Connections passed between workers and the keeper.");
+	buf_printf(b, "portico_handoffs_total{to=\"keeper\"} %llu\n"
+	    "portico_handoffs_total{to=\"worker\"} %llu\n",
+	    (unsigned long long)sb->parked, (unsigned long long)sb->handed_back);
+	metric_head(b, "portico_shed_connections_total", "counter",
+	    "Connections closed to make room when every worker was busy.");
+	buf_printf(b, "portico_shed_connections_total{reason=\"idle\"} %llu\n"
+	    "portico_shed_connections_total{reason=\"slow\"} %llu\n",
+	    (unsigned long long)sb->shed_idle, (unsigned long long)sb->shed_slow);
+}
+
+static void
 prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	int s;
@@ -429,6 +459,7 @@ prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 	    (unsigned long long)t->connections);
 	metric_head(b, "portico_requests_total", "counter", "Client requests served.");
 	buf_printf(b, "portico_requests_total %llu\n", (unsigned long long)t->requests);
+	prometheus_keeper(b);
 	server_family(b, cf, "portico_upstream_server_up", "gauge",
 	    "1 if the upstream server takes requests (up or backup), else 0.", 0);
 	server_family(b, cf, "portico_upstream_server_active_connections", "gauge",

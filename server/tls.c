@@ -175,8 +175,15 @@ tls_accept(struct conn *c, long long timeout)
 		}
 		pfd = (struct pollfd){ c->fd, err == SSL_ERROR_WANT_READ ? POLLIN :
 		    POLLOUT, 0 };
-		if (wait_poll(&pfd, 1, deadline - clock_mono_ms(), WAIT_HEAD) !=
-		    WAIT_READY) {
+		switch (wait_poll(&pfd, 1, deadline - clock_mono_ms(), WAIT_HEAD)) {
+		case WAIT_READY:
+			break;
+		case WAIT_SHED:
+			log_ctx(&(struct log_ctx){ NULL, c->id, NULL }, LV_INFO, 0,
+			    "closing a connection of %s to make room: every worker "
+			    "is busy", c->peer_text);
+			return -1;
+		default:
 			log_ctx(&(struct log_ctx){ NULL, c->id, NULL }, LV_INFO,
 			    ETIMEDOUT, "SSL handshake with %s timed out", c->peer_text);
 			return -1;

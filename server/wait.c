@@ -2,7 +2,10 @@
  * The signal-aware wait of a worker or helper process.  SIGTERM and SIGINT
  * end the process at its next wait; SIGQUIT sets wait_quit, which an idle
  * wait answers at once and busy code checks between requests; SIGUSR1
- * reopens the log files.  The master going away takes its children with it.
+ * reopens the log files; SIGUSR2 is the master asking a worker to drop the
+ * connection it waits on, to make room when the pool is full (an idle or
+ * head-reading wait answers it).  The master going away takes its children
+ * with it.
  */
 #include "config.h"
 
@@ -18,9 +21,11 @@
 #include "wait.h"
 
 volatile sig_atomic_t wait_quit;
-static volatile sig_atomic_t wait_term, wait_reopen;
+static volatile sig_atomic_t wait_term, wait_reopen, wait_shed;
 static sigset_t waitmask;		/* what a wait lets through */
 static struct log_file *reopen_list;
+
+#define NSIGS	5		/* the signals a child handles */
 
 static void
 on_signal(int sig)
@@ -32,6 +37,9 @@ on_signal(int sig)
 	case SIGUSR1:
 		wait_reopen = 1;
 		break;
+	case SIGUSR2:
+		wait_shed = 1;
+		break;
 	default:
 		wait_term = 1;
 	}
@@ -42,13 +50,14 @@ wait_setup(struct log_file *logs)
 {
 	struct sigaction sa;
 	sigset_t block;
-	int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1 }, i;
+	static const int sigs[NSIGS] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 };
+	int i;
 
 	reopen_list = logs;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&block);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NSIGS; i++) {
 		sigaction(sigs[i], &sa, NULL);
 		sigaddset(&block, sigs[i]);
 	}
@@ -58,7 +67,7 @@ wait_setup(struct log_file *logs)
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NSIGS; i++)
 		sigdelset(&waitmask, sigs[i]);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
@@ -100,6 +109,10 @@ wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms,
 	for (;;) {
 		if (mode == WAIT_IDLE && wait_quit)
 			return WAIT_QUIT;
+		if (mode != WAIT_BUSY && wait_shed) {
+			wait_shed = 0;
+			return WAIT_SHED;
+		}
 		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return WAIT_TIMEOUT;
@@ -112,6 +125,14 @@ wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms,
 		if (rc == 0 || errno != EINTR)
 			return WAIT_TIMEOUT;
 	}
+}
+
+/* A request to shed that came while there was nothing to shed (the
+ * connection ended first) must not hit the next one. */
+void
+wait_shed_clear(void)
+{
+	wait_shed = 0;
 }
 
 /* epoll_pwait(2) with signals let through: what epoll_pwait returns. */

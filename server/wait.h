@@ -20,13 +20,15 @@ extern volatile sig_atomic_t wait_quit;
 /* What the caller is doing, which says what may end its wait early. */
 enum wait_mode {
 	WAIT_BUSY,		/* finishing work in flight: only its events */
-	WAIT_HEAD,		/* waiting for a request head: in flight too */
-	WAIT_IDLE,		/* between requests: quitting ends it */
+	WAIT_HEAD,		/* waiting for a request head: in flight, but the
+				 * master may shed it to make room (SIGUSR2) */
+	WAIT_IDLE,		/* between requests: quitting or shedding ends it */
 };
 
-enum wait_result { WAIT_TIMEOUT, WAIT_READY, WAIT_QUIT };
+enum wait_result { WAIT_TIMEOUT, WAIT_READY, WAIT_QUIT, WAIT_SHED };
 
 void	wait_setup(struct log_file *logs);
+void	wait_shed_clear(void);
 enum wait_result wait_poll(struct pollfd *, nfds_t, long long timeout_ms,
 	    enum wait_mode);
 int	wait_epoll(int ep, struct epoll_event *, int max, int timeout_ms);

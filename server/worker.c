@@ -19,9 +19,11 @@
 #include "conf.h"
 #include "fdcache.h"
 #include "h2.h"
+#include "handoff.h"
 #include "http.h"
 #include "http1.h"
 #include "io.h"
+#include "listen.h"
 #include "log.h"
 #include "privileges.h"
 #include "scoreboard.h"
@@ -29,9 +31,12 @@
 #include "wait.h"
 #include "worker.h"
 
+#define BACK	UINT32_MAX	/* the keeper's hand-back channel, in the epoll set */
+
 static struct config *cf;
 static int notify_fd = -1;
 static bool cached_files;	/* the fdcache may hold descriptors */
+static char *inbuf;		/* a connection's input, HTTP_IN_MAX */
 
 static int
 listen_epoll(void)
@@ -42,10 +47,13 @@ listen_epoll(void)
 
 	if (ep < 0)
 		fatal("epoll_create1() failed: %s", strerror(errno));
-	for (i = 0; i < cf->nlisteners; i++) {
+	for (i = 0; i <= cf->nlisteners; i++) {
+		int fd = i < cf->nlisteners ? cf->listeners[i].fd :
+		    handoff_fd(HANDOFF_BACK, false);
+		/* One wake-up per connection: the first idle worker takes it. */
 		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		ev.data.u32 = (uint32_t)i;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, cf->listeners[i].fd, &ev) != 0)
+		ev.data.u32 = i < cf->nlisteners ? (uint32_t)i : BACK;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
 			fatal("epoll_ctl() failed: %s", strerror(errno));
 	}
 	return ep;
@@ -98,13 +106,59 @@ choose_vhosts(struct conn *c)
 }
 
 static bool
+accept_new(struct conn *c)
+{
+	socklen_t len = sizeof(c->peer);
+
+	c->fd = accept4(c->ls->fd, (struct sockaddr *)&c->peer, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c->fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_errno(LV_ALERT, errno, "accept4() failed");
+		return false;
+	}
+	c->peerlen = len;
+	c->id = __atomic_add_fetch(&sb->connection_seq, 1, __ATOMIC_RELAXED);
+	sb_count_connection();
+	return true;
+}
+
+/* A connection the keeper hands back, to go on as if it had never left;
+ * after a reload, with this generation's listener of its address. */
+static bool
+take_back(struct conn *c)
+{
+	struct handoff h;
+	int fd;
+
+	if (handoff_recv(HANDOFF_BACK, &fd, &h, c->in) != 1)
+		return false;
+	c->ls = listen_find(cf, &h.local, h.locallen);
+	if (c->ls == NULL || h.peerlen > sizeof(c->peer)) {
+		close(fd);	/* its address is no longer listened on */
+		return false;
+	}
+	c->fd = fd;
+	c->id = h.id;
+	c->requests = h.requests;
+	c->in_end = h.len;
+	c->head_deadline = h.head_deadline;
+	c->idle_deadline = h.idle_deadline;
+	c->head_start = h.head_start;
+	memcpy(&c->peer, &h.peer, sizeof(c->peer));
+	c->peerlen = h.peerlen;
+	c->resumed = true;
+	return true;
+}
+
+static bool
 accept_one(int ep, struct conn *c)
 {
 	struct epoll_event ev;
 	int rc;
-	socklen_t len;
 
 	sb_state(SB_IDLE);
+	wait_shed_clear();
 	rc = wait_epoll(ep, &ev, 1, cached_files ? FDCACHE_CHECK_MS : -1);
 	clock_update();
 	if (rc == 0)
@@ -114,17 +168,18 @@ accept_one(int ep, struct conn *c)
 	cached_files = true;
 	memset(c, 0, offsetof(struct conn, out));
 	c->cf = cf;
-	c->ls = &cf->listeners[ev.data.u32];
-	len = sizeof(c->peer);
-	c->fd = accept4(c->ls->fd, (struct sockaddr *)&c->peer, &len,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (c->fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_errno(LV_ALERT, errno, "accept4() failed");
-		return false;
+	c->in = inbuf;
+	c->in_cap = HTTP_IN_MAX;
+	if (ev.data.u32 == BACK) {
+		if (!take_back(c))
+			return false;
+	} else {
+		c->ls = &cf->listeners[ev.data.u32];
+		if (!accept_new(c))
+			return false;
 	}
-	c->peerlen = len;
 	sb_state(SB_READ);
+	sb_head(0, false);
 	if (sb->idle < cf->main.workers.min_spare && notify_fd >= 0)
 		(void)write(notify_fd, "", 1);
 	return true;
@@ -136,6 +191,10 @@ serve(struct conn *c)
 {
 	long long timeout = c->vh->def->sc.client_header_timeout;
 
+	if (c->resumed) {		/* plain HTTP/1.x, parked and back */
+		http_serve(c);
+		return;
+	}
 	if (c->vh->ssl && tls_accept(c, timeout) != 0)
 		return;
 	if (c->h2 || (!c->vh->ssl && c->vh->http2 && h2_preface(c, timeout)))
@@ -156,6 +215,9 @@ worker_main(struct config *config, int slot, int nfd)
 	sb_attach(slot);
 	wait_setup(cf->logs);
 	privileges_drop(cf);
+	handoff_keep(false, true);
+	if ((inbuf = malloc(HTTP_IN_MAX)) == NULL)
+		fatal("out of memory for the input buffer");
 	ep = listen_epoll();
 	clock_update();
 	while (!wait_quit) {
@@ -163,7 +225,6 @@ worker_main(struct config *config, int slot, int nfd)
 			continue;
 		clock_update();
 		peer_text(&c);
-		c.id = __atomic_add_fetch(&sb->connection_seq, 1, __ATOMIC_RELAXED);
 		c.vh = choose_vhosts(&c);
 		sb_set_client(c.peer_text);
 		serve(&c);

@@ -135,7 +135,20 @@ sb_set_client(const char *text)
 		n = sizeof(sb_me->client) - 1;
 	memcpy(sb_me->client, text, n);
 	sb_me->client[n] = '\0';
+}
+
+void
+sb_count_connection(void)
+{
 	sb_me->connections++;
+}
+
+/* What the master's shedding looks at while a worker waits for a head. */
+void
+sb_head(size_t bytes, bool parkable)
+{
+	sb_me->head_bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+	sb_me->parkable = parkable;
 }
 
 void

@@ -7,6 +7,8 @@
 #ifndef PORTICO_SCOREBOARD_H
 #define PORTICO_SCOREBOARD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +31,8 @@ struct sb_slot {
 	uint32_t		 gen;		/* configuration generation */
 	volatile uint8_t	 state;
 	volatile uint8_t	 retiring;	/* told to finish and exit */
+	volatile uint8_t	 parkable;	/* its connection can go to the keeper */
+	volatile uint32_t	 head_bytes;	/* of the request head being read */
 	int64_t			 started;	/* msec since the epoch */
 	int64_t			 since;		/* msec of the last state change */
 	uint64_t		 connections;
@@ -49,6 +53,16 @@ struct scoreboard {
 	uint64_t		 started_workers;
 	uint64_t		 connection_seq;	/* for $connection */
 	int64_t			 started;		/* msec the master started */
+
+	/* The connection keeper: gauges it sets, totals. */
+	volatile uint32_t	 parked_idle;	/* keep-alive connections held */
+	volatile uint32_t	 parked_reading;/* heads it is reading */
+	volatile uint8_t	 keeper_full;	/* out of descriptors: keep them */
+	uint64_t		 parked;	/* connections workers gave it */
+	uint64_t		 handed_back;	/* connections it gave workers */
+	/* Connections the master had workers drop to make room. */
+	uint64_t		 shed_idle;	/* idle keep-alive (TLS, HTTP/2) */
+	uint64_t		 shed_slow;	/* request heads under the min rate */
 	struct sb_slot		 slots[SB_SLOTS];
 };
 
@@ -66,6 +80,8 @@ int	 sb_count(int state, int64_t gen);
 void	 sb_attach(int slot);
 void	 sb_state(int state);
 void	 sb_set_client(const char *);
+void	 sb_count_connection(void);
+void	 sb_head(size_t bytes, bool parkable);
 void	 sb_set_request(const char *line, size_t len);
 void	 sb_count_request(void);
 void	 sb_count_bytes(uint64_t);

@@ -84,6 +84,15 @@ def free_port(host='127.0.0.1'):
     return port
 
 
+def comm(pid):
+    """A process's name, or '' once it is gone."""
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ''
+
+
 def wait_port(port, host='127.0.0.1', timeout=10.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -168,11 +177,20 @@ class Portico:
     def signal(self, sig):
         os.kill(self.proc.pid, sig)
 
-    def workers(self):
-        """PIDs of the master's children."""
+    def children(self):
+        """PIDs of the master's children: workers and helpers."""
         out = subprocess.run(['pgrep', '-P', str(self.proc.pid)], capture_output=True,
                              text=True).stdout
         return [int(x) for x in out.split()]
+
+    def workers(self):
+        """PIDs of the master's workers (helpers name themselves portico-*)."""
+        return [pid for pid in self.children() if comm(pid) == 'portico']
+
+    def helper(self, name):
+        """PID of the helper process portico-NAME, or None."""
+        return next((pid for pid in self.children()
+                     if comm(pid) == 'portico-' + name), None)
 
     def stderr(self):
         """What the daemon wrote to stderr so far."""

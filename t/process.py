@@ -17,13 +17,13 @@ def with_workers(workers):
     """A whole configuration with its own workers group."""
     return ('workers = { %s };\nerror_log = "{dir}/error.log";\n'
             'pid = "{dir}/portico.pid";\naccess_log = "{dir}/access.log";\n'
-            'types_file = "%s";\n' % (workers, MIME_TYPES)) + SITE
+            'types_file = "%s";\nkeepalive_park = "off";\n' % (workers, MIME_TYPES)) + SITE
 
 
 
 def hold(port, n):
     """n open keep-alive connections, each after one request (so each
-    holds a worker)."""
+    holds a worker: the pool's configurations park nothing)."""
     socks = []
     for _ in range(n):
         s = socket.create_connection(('127.0.0.1', port), timeout=5)

@@ -5,3 +5,4 @@ INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py
 INTEGRATION_TESTS += t/layers.py
+INTEGRATION_TESTS += t/keeper.py

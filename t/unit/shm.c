@@ -361,6 +361,7 @@ scoreboard(void)
 	is_int(sb->idle, 0, "leaving idle");
 	sb_state(SB_IDLE);
 	sb_set_client("192.0.2.1");
+	sb_count_connection();
 	sb_count_request();
 	sb_count_request();
 	sb_count_bytes(300);
@@ -370,6 +371,7 @@ scoreboard(void)
 	memset(longname, 'c', sizeof(longname));
 	longname[99] = '\0';
 	sb_set_client(longname);
+	sb_count_connection();
 	is_int(strlen(s->client), sizeof(s->client) - 1, "a long client is cut");
 	sb_set_request("GET / HTTP/1.1", 14);
 	is_str(s->request, "GET / HTTP/1.1", "request line");
