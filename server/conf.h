@@ -238,6 +238,8 @@ struct upstream {
 	size_t			 nring;
 	bool			 implicit;	/* made for a proxy_pass host:port */
 	struct upstream_state	*st;		/* in shared memory */
+	int			*index;		/* least_conn: each peer's index */
+	int			*active;	/* least_conn: counts, per process */
 	const char		*file;
 	int			 line;
 	struct dump		*dump;

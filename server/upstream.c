@@ -28,6 +28,19 @@
 
 #define HASH_TRIES	20
 
+/* least_conn's arrays, one entry per peer: the shared indices to count
+ * in the scoreboard, and where to count them (this process's own copy). */
+static void
+bind_counts(struct pool *pool, struct upstream *u)
+{
+	size_t j;
+
+	u->index = pool_alloc(pool, sizeof(*u->index) * u->npeers);
+	u->active = pool_alloc(pool, sizeof(*u->active) * u->npeers);
+	for (j = 0; j < u->npeers; j++)
+		u->index[j] = u->peers[j].index;
+}
+
 /* Give every upstream and peer of cf its shared entry (master only). */
 int
 upstream_bind(struct config *cf, uint32_t gen)
@@ -46,6 +59,8 @@ upstream_bind(struct config *cf, uint32_t gen)
 				return -1;
 			p->st = &uz->peers[p->index];
 		}
+		if (u->method == LB_LEAST_CONN)
+			bind_counts(&cf->pool, u);
 	}
 	return 0;
 }
@@ -72,7 +87,8 @@ candidate(const struct peer *p, struct peer *const *tried, int ntried, int64_t t
 	return upstream_usable(p, t);
 }
 
-/* Smooth weighted round robin over the candidates in [from, to). */
+/* Smooth weighted round robin over the candidates in [from, to); with
+ * active (least_conn), only over those not marked -1 in it. */
 static struct peer *
 round_robin(struct upstream *u, size_t from, size_t to, struct peer *const *tried,
     int ntried, const int *active)
@@ -98,19 +114,19 @@ round_robin(struct upstream *u, size_t from, size_t to, struct peer *const *trie
 	return best;
 }
 
-/* least_conn: mark with -1 every candidate that is not among the least
+/* least_conn: count the connections to the peers in [from, to) into
+ * u->active, then mark with -1 every candidate that is not among the least
  * loaded (connections per weight), so round robin picks among the rest. */
 static void
-least_loaded(struct upstream *u, size_t from, size_t to, int *active,
+least_loaded(struct upstream *u, size_t from, size_t to,
     struct peer *const *tried, int ntried)
 {
+	int *active = u->active;
 	size_t i;
-	int best = -1, index[256] = { 0 };	/* to - from <= 256 */
+	int best = -1;
 	int64_t t = now.mono_ms;
 
-	for (i = from; i < to; i++)
-		index[i - from] = u->peers[i].index;
-	uz_active_many(index, (int)(to - from), active + from);
+	uz_active_many(u->index + from, (int)(to - from), active + from);
 	for (i = from; i < to; i++) {
 		if (!candidate(&u->peers[i], tried, ntried, t))
 			continue;
@@ -128,19 +144,19 @@ static struct peer *
 balanced(struct upstream *u, size_t from, size_t to, struct peer *const *tried,
     int ntried)
 {
-	int active[256], *a = NULL;
+	const int *active = NULL;
 	struct peer *p;
 
 	/* Counted before locking: a pass over the scoreboard is too long to
 	 * hold the lock for when hundreds of workers wait on it.  Two workers
 	 * counting at once may pick the same server; the next picks even
 	 * that out. */
-	if (u->method == LB_LEAST_CONN && to - from <= 256) {
-		a = active - from;
-		least_loaded(u, from, to, a, tried, ntried);
+	if (u->method == LB_LEAST_CONN) {
+		least_loaded(u, from, to, tried, ntried);
+		active = u->active;
 	}
 	shm_lock(&u->st->lock);
-	p = round_robin(u, from, to, tried, ntried, a);
+	p = round_robin(u, from, to, tried, ntried, active);
 	if (p != NULL)
 		sb_hold(p->index);	/* before unlocking: others count it */
 	shm_unlock(&u->st->lock);
