@@ -20,6 +20,7 @@ line (STYLE.md, practice 16).
 import http.client
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -121,12 +122,13 @@ class Portico:
     """
 
     def __init__(self, conf, files=None, ports=2, main=True, start=True,
-                 args=()):
+                 args=(), nofile=None):
         self.dir = tempfile.mkdtemp(prefix='portico-t.')
         os.chmod(self.dir, 0o755)
         self.ports = [free_port() for _ in range(ports)]
         self.port = self.ports[0]
         self.args = list(args)
+        self.nofile = nofile          # the daemon's descriptor limit
         self.proc = None
         self.conf_path = os.path.join(self.dir, 'portico.conf')
         for name, content in (files or {}).items():
@@ -164,12 +166,17 @@ class Portico:
         self.stderr_path = os.path.join(self.dir, 'stderr.log')
         with open(self.stderr_path, 'ab') as err:
             self.proc = subprocess.Popen([PORTICO, '-f', '-c', self.conf_path] + self.args,
-                                         stdout=subprocess.DEVNULL, stderr=err)
+                                         stdout=subprocess.DEVNULL, stderr=err,
+                                         preexec_fn=self._limits)
         if wait and not wait_port(self.port):
             ok(False, 'portico started and listens on %d' % self.port)
             diag(self.stderr())
             raise SystemExit(1)
         return self
+
+    def _limits(self):
+        if self.nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def pid(self):
         return self.proc.pid

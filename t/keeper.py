@@ -235,6 +235,49 @@ else:
             s.close()
 
 
+# --- Out of descriptors, the keeper refuses parkings and workers keep them.
+with Portico(SITE + 'keepalive_park = "0";\n', files=FILES, nofile=160) as p:
+    socks = []
+    for _ in range(170):
+        c = socket.create_connection(('127.0.0.1', p.port))
+        c.sendall(HEAD)
+        socks.append(c)
+    answered = sum(1 for c in socks if read_response(c).endswith(BODY))
+    is_(answered, 170, 'past the keeper\'s descriptor limit every connection is still answered')
+    ok(wait_for(lambda: 'as many as its descriptor limit allows' in p.error_log()),
+       'the keeper says it is full')
+    is_(p.error_log().count('as many as its descriptor limit allows'), 1, 'once')
+    for c in socks[:20]:          # connections workers kept are still served
+        c.sendall(HEAD)
+    ok(all(read_response(c).endswith(BODY) for c in socks[:20]),
+       'and their next requests are answered')
+    for c in socks:
+        c.close()
+
+
+# --- Workers killed while connections come and go leak nothing. ------------
+with Portico(SITE + 'keepalive_park = "0";\n', files=FILES) as p:
+    keeper = p.helper('keeper')
+    base = fds(keeper)
+    socks = [socket.create_connection(('127.0.0.1', p.port)) for _ in range(30)]
+    for rnd in range(5):
+        for c in socks:
+            c.sendall(HEAD)
+        for w in p.workers()[:1]:
+            os.kill(w, signal.SIGKILL)
+        for c in socks:
+            try:
+                read_response(c, timeout=2)
+            except OSError:
+                pass
+    for c in socks:
+        c.close()
+    ok(wait_for(lambda: fds(keeper) <= base and status(p)['parked']['idle'] == 0
+                and status(p)['parked']['reading'] == 0),
+       'workers killed during hand-offs: the keeper holds no descriptor and counts none')
+    p.stop(check_log=False)
+
+
 # --- A reload keeps parked connections; a dead keeper is replaced. ---------
 with Portico(SITE.replace('match = "/"; }', 'match = "/"; add_header = { X-Gen = "one"; }; }')
              + 'keepalive_park = "0";\n', files=FILES) as p:
