@@ -23,7 +23,9 @@ SITE = '''log_format = { k = "$connection $connection_requests $status"; };
 servers = ( { listen = "127.0.0.1:{port}"; root = "{dir}/www";
   access_log = "{dir}/k.log k";
   locations = ( { match = "/"; },
-                { match = "= /status"; status = "json"; } ); } );
+                { match = "= /status"; status = "json"; },
+                { match = "= /status.txt"; status = "text"; },
+                { match = "= /metrics"; status = "prometheus"; } ); } );
 '''
 
 
@@ -139,6 +141,10 @@ with Portico(SITE + 'keepalive_park = "50ms"; client_header_park = "50ms";\n'
         read_response(c)
         socks.append(c)
     ok(wait_for(lambda: status(p)['parked']['idle'] >= 20), 'twenty idle connections parked')
+    like(get(p.port, '/status.txt')[2].decode(), r'parked: idle 2\d, reading 0; handed to the keeper \d+',
+         'the text status page shows them')
+    like(get(p.port, '/metrics')[2].decode(), r'portico_parked_connections\{state="idle"\} 2\d\n',
+         'and the Prometheus one')
     ok(fds(keeper) >= base + 20, 'the keeper holds their descriptors')
     for c in socks:
         c.close()
