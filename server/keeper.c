@@ -285,7 +285,8 @@ park(int fd, const struct handoff *h, const char *bytes)
 			close(fd);
 			return;
 		}
-	memcpy(p->buf, bytes, h->len);
+	if (h->len > 0)
+		memcpy(p->buf, bytes, h->len);
 	by_fd[fd] = p;
 	heap[nheap] = p;
 	p->at = nheap++;
