@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -69,6 +70,45 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+static bool
+log_escaped(unsigned char c)
+{
+	return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+/*
+ * nginx's log escaping of b's bytes from start on, in place: '"', '\\' and
+ * bytes outside printable ASCII become \xHH, so that logged client data
+ * can neither end a quoted field nor start a line of its own.
+ */
+void
+buf_escape_from(struct buf *b, size_t start)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, extra = 0, w;
+	unsigned char c;
+
+	for (i = start; i < b->len; i++)
+		if (log_escaped((unsigned char)b->p[i]))
+			extra += 3;
+	if (extra == 0)
+		return;
+	buf_reserve(b, extra);
+	w = b->len + extra;
+	for (i = b->len; i-- > start;) {
+		c = (unsigned char)b->p[i];
+		if (!log_escaped(c)) {
+			b->p[--w] = (char)c;
+			continue;
+		}
+		b->p[--w] = hex[c & 15];
+		b->p[--w] = hex[c >> 4];
+		b->p[--w] = 'x';
+		b->p[--w] = '\\';
+	}
+	b->len += extra;
 }
 
 void

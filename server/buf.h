@@ -18,6 +18,7 @@ void	buf_add(struct buf *, const void *, size_t);
 void	buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	buf_add_dec(struct buf *, long long);
+void	buf_escape_from(struct buf *, size_t start);
 void	buf_free(struct buf *);
 
 static inline void

@@ -127,7 +127,8 @@ autoindex_render(struct request *r, const char *dir)
 
 	if (read_entries(r, dir, &v, &n) != 0) {
 		err = errno;
-		req_log(r, LV_ERROR, err, "opendir() \"%s\" failed", dir);
+		req_log(r, LV_ERROR, err, "opendir() \"%s\" failed",
+		    req_escape(r, dir, strlen(dir)));
 		return err == ENOENT || err == ENOTDIR ? 404 : 403;
 	}
 	if (n > 1)

@@ -138,7 +138,7 @@ internal_redirect(struct request *r, struct str uri, struct str args)
 {
 	const char *q;
 
-	if (!count_redirect(r, pool_strndup(r->pool, uri.p, uri.n)))
+	if (!count_redirect(r, req_escape(r, uri.p, uri.n)))
 		return false;
 	if (uri.n > 0 && uri.p[0] == '@') {
 		r->loc = match_named(r->srv,

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -106,7 +107,8 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
 		if (n == 0) {
 			log_ctx(&(struct log_ctx){ r->sc->error_log, c->id, NULL },
 			    LV_ERROR, 0, "file \"%s\" was truncated while being sent",
-			    r->filename ? r->filename : "");
+			    r->filename ? req_escape(r, r->filename,
+			    strlen(r->filename)) : "");
 			c->broken = true;
 			return -1;
 		}

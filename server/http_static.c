@@ -59,7 +59,8 @@ redirect(struct request *r, struct str uri)
 static int
 open_error(struct request *r, const char *path, int err)
 {
-	req_log(r, LV_ERROR, err, "open() \"%s\" failed", path);
+	req_log(r, LV_ERROR, err, "open() \"%s\" failed",
+	    req_escape(r, path, strlen(path)));
 	return err == EACCES ? 403 : 404;
 }
 
@@ -285,7 +286,8 @@ directory(struct request *r, char *path)
 		return open_error(r, path, errno);
 	if (!S_ISDIR(st.st_mode))
 		return open_error(r, path, ENOTDIR);
-	req_log(r, LV_ERROR, 0, "directory index of \"%s/\" is forbidden", path);
+	req_log(r, LV_ERROR, 0, "directory index of \"%s/\" is forbidden",
+	    req_escape(r, path, strlen(path)));
 	return 403;
 }
 
@@ -306,7 +308,8 @@ serve_uri(struct request *r)
 		return open_error(r, path, errno);
 	if (S_ISDIR(st.st_mode))
 		return add_slash(r);
-	req_log(r, LV_ERROR, 0, "\"%s\" is not a regular file", path);
+	req_log(r, LV_ERROR, 0, "\"%s\" is not a regular file",
+	    req_escape(r, path, strlen(path)));
 	return 404;
 }
 

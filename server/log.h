@@ -23,6 +23,9 @@ struct log_file {
 	int		 line;
 };
 
+#define LOG_LINE_MAX	4096		/* bytes of a line, with its newline */
+#define LOG_CUT_MARK	"...[truncated]"	/* where a longer line was cut */
+
 struct log_ctx {
 	struct log_file	*file;		/* NULL: the main error log */
 	uint64_t	 conn;		/* connection number, 0 = none */

@@ -22,6 +22,7 @@ void		 http_build_head(struct request *, struct buf *);
 /* request_log.c */
 void	 req_log(struct request *, int level, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+const char *req_escape(const struct request *, const char *, size_t);
 
 /* http_request.c */
 void	 request_process(struct request *);

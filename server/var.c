@@ -572,34 +572,16 @@ var_eval(int var, struct str arg, struct request *r, struct buf *b)
 		vars[var].get(r, arg, b);
 }
 
-/* For the access log: '"', '\\' and non-printable bytes escaped as \xHH,
- * an empty value written as "-" (nginx's log escaping). */
+/* For the access log: nginx's log escaping (buf_escape_from), an empty
+ * value written as "-". */
 void
 var_eval_log(int var, struct str arg, struct request *r, struct buf *b)
 {
-	size_t start = b->len, i, n;
-	char *raw;
+	size_t start = b->len;
 
 	var_eval(var, arg, r, b);
-	n = b->len - start;
-	if (n == 0) {
+	if (b->len == start)
 		buf_addc(b, '-');
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)b->p[start + i];
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)
-			break;
-	}
-	if (i == n)
-		return;
-	raw = pool_strndup(r->pool, b->p + start, n);
-	b->len = start;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)raw[i];
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)
-			buf_printf(b, "\\x%02X", c);
-		else
-			buf_addc(b, (char)c);
-	}
+	else
+		buf_escape_from(b, start);
 }

@@ -4,5 +4,6 @@ INTEGRATION_TESTS += t/cli.py
 INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py
+INTEGRATION_TESTS += t/log_forge.py
 INTEGRATION_TESTS += t/layers.py
 INTEGRATION_TESTS += t/keeper.py
