@@ -18,6 +18,7 @@
 
 #include "pool.h"
 
+struct conn_zone;
 struct log_file;
 struct mime_table;
 struct tmpl;
@@ -131,6 +132,34 @@ struct ssl_cache_conf {
 	long long	 size;
 };
 
+/* limit_conn_zone "KEY zone=NAME:SIZE" */
+struct limit_zone {
+	const char		*name;
+	struct tmpl		*key;
+	long long		 size;
+	struct conn_zone	*shm;		/* bound by the master */
+};
+
+struct limit_zones {
+	struct limit_zone	*v;
+	size_t			 n;
+};
+
+/* limit_conn "ZONE NUMBER" */
+struct limit_conn {
+	const char		*zone_name;	/* resolved after loading */
+	struct limit_zone	*zone;
+	unsigned		 conn;
+	bool			 unknown;	/* the zone was not found: reported */
+	const char		*src;
+	int			 line;
+};
+
+struct limit_conns {
+	struct limit_conn	*v;
+	size_t			 n;
+};
+
 /* Name/value pairs written as a group (ssl_conf_command). */
 struct kvlist {
 	const char	**names;
@@ -183,6 +212,9 @@ struct scope {
 	long long		 ssl_session_timeout;
 	int			 ssl_session_tickets;
 	struct strv		 ssl_session_ticket_key;
+	struct limit_conns	 limit_conn;
+	long long		 limit_conn_status;
+	int			 limit_conn_log_level;
 };
 
 enum lb_method {
@@ -373,6 +405,7 @@ struct main_conf {
 	char			*types_file;
 	struct log_format	*formats;
 	size_t			 nformats;
+	struct limit_zones	 limit_zones;
 };
 
 /* A rendered "name = value;" for -T. */

@@ -320,6 +320,7 @@ conf_check(struct cfload *ld)
 	build_listeners(ld);
 	conf_tls_contexts(ld);
 	conf_check_upstreams(ld);
+	conf_check_limits(ld);
 	builtin_formats(ld);
 	check_scope_logs(ld, &cf->sc);
 	for (i = 0; i < cf->nservers; i++) {

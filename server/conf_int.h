@@ -147,12 +147,18 @@ int	set_paths(struct cfload *, struct level *, const config_setting_t *, void *)
 int	set_ssl_protocols(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_ssl_session_cache(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_ssl_conf_command(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_limit_conn_zone(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_limit_conn(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_limit_conn_status(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_limit_conn_log_level(struct cfload *, struct level *, const config_setting_t *, void *);
 
 void	merge_headers(struct pool *, void *, const void *, bool);
 
-/* Meaning checks after loading (conf_check.c, conf_upstream.c). */
+/* Meaning checks after loading (conf_check.c, conf_upstream.c,
+ * conf_limit.c). */
 int	conf_check(struct cfload *);
 void	conf_check_upstreams(struct cfload *);
+void	conf_check_limits(struct cfload *);
 
 /* TLS contexts (conf_tls_ctx.c). */
 int	conf_tls_contexts(struct cfload *);

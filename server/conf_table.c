@@ -90,6 +90,14 @@ const struct setting settings[] = {
 	{ "access", MSL, SCOPE(access), NULL, set_access, NULL, 0 },
 	{ "status", L, NONE, NULL, set_status, NULL, 0 },
 
+	/* limits */
+	{ "limit_conn_zone", M, MAIN(limit_zones), NULL, set_limit_conn_zone, NULL, 0 },
+	{ "limit_conn", MSL, SCOPE(limit_conn), NULL, set_limit_conn, NULL, 0 },
+	{ "limit_conn_status", MSL, SCOPE(limit_conn_status), "503",
+	    set_limit_conn_status, NULL, 0 },
+	{ "limit_conn_log_level", MSL, SCOPE(limit_conn_log_level), Q("error"),
+	    set_limit_conn_log_level, NULL, 0 },
+
 	/* reverse proxy */
 	{ "proxy_pass", L, NONE, NULL, set_proxy_pass, NULL, 0 },
 	{ "proxy_set_header", MSL, SCOPE(proxy_headers), NULL, set_proxy_set_header,

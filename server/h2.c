@@ -26,6 +26,7 @@
 #include "http.h"
 #include "http1.h"
 #include "io.h"
+#include "limit_conn.h"
 #include "log.h"
 #include "proxy.h"
 #include "request.h"
@@ -566,7 +567,8 @@ on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
 	return 0;
 }
 
-/* A stream ends: release its upstream, log it, free it. */
+/* A stream ends: release its upstream, log it, give back its limit_conn
+ * counts, free it. */
 static void
 stream_end(struct h2 *h, struct stream *s)
 {
@@ -584,6 +586,7 @@ stream_end(struct h2 *h, struct stream *s)
 		sb_count_request();
 		sb_count_bytes((uint64_t)r->bytes_sent);
 	}
+	limit_conn_release(r);
 	stream_free(h, s);
 }
 

@@ -17,6 +17,7 @@
 #include "regex.h"
 #include "str.h"
 
+struct limit_hold;
 struct proxy_io;
 
 /* Limits of a request head. */
@@ -125,6 +126,9 @@ struct request {
 	bool			 uri_changed;	/* by try_files or a redirect */
 	bool			 error_page_done;
 	struct str		 redirect_uri;	/* a handler asks to serve it instead */
+	struct limit_hold	*limit_holds;	/* limit_conn counts held */
+	size_t			 nlimit_holds;
+	bool			 limit_conn_done;	/* once per request, as nginx */
 	const char		*filename;	/* $request_filename */
 	const char		*document_root;
 

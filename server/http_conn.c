@@ -20,6 +20,7 @@
 #include "http.h"
 #include "http1.h"
 #include "io.h"
+#include "limit_conn.h"
 #include "log.h"
 #include "request.h"
 #include "scoreboard.h"
@@ -329,6 +330,7 @@ serve_one(struct conn *c, struct request *r, int rc)
 	}
 	if (r->status == 444) {
 		access_log_write(r);
+		limit_conn_release(r);
 		return false;
 	}
 	if (!sent && closes_connection(r->status))
@@ -350,6 +352,7 @@ serve_one(struct conn *c, struct request *r, int rc)
 		req_log(r, LV_INFO, ETIMEDOUT, "client timed out while sending "
 		    "response to client");
 	access_log_write(r);
+	limit_conn_release(r);
 	sb_count_request();
 	if (c->broken)
 		return false;

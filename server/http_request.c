@@ -1,9 +1,9 @@
 /*
  * What happens to a parsed request, in nginx's phase order: choose the
- * server, its return; choose the location, its return; allow/deny; the
- * body size limit; the content handler.  Error statuses go through
- * error_page; internal redirects (index, try_files, error_page) run the
- * location phases again, at most ten times.
+ * server, its return; choose the location, the body size limit, its
+ * return; limit_conn (preaccess); allow/deny; the content handler.  Error
+ * statuses go through error_page; internal redirects (index, try_files,
+ * error_page) run the location phases again, at most ten times.
  */
 #include "config.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "limit_conn.h"
 #include "log.h"
 #include "proxy.h"
 #include "request.h"
@@ -94,6 +95,10 @@ run_location(struct request *r)
 	}
 	if (r->loc->ret != NULL) {
 		do_return(r, r->loc->ret);
+		return;
+	}
+	if ((rc = limit_conn_check(r)) != 0) {
+		request_finalize(r, rc);
 		return;
 	}
 	if (!access_allowed(&r->sc->access, &r->c->peer)) {

@@ -27,9 +27,11 @@
 #include "clock.h"
 #include "conf.h"
 #include "conf_load.h"
+#include "conn_zone.h"
 #include "handoff.h"
 #include "health.h"
 #include "keeper.h"
+#include "limit_conn.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -367,8 +369,10 @@ reap(void)
 		}
 		expected = slot >= 0 && sb->slots[slot].retiring;
 		current_gen = slot >= 0 && sb->slots[slot].gen == current()->id;
-		if (slot >= 0)
+		if (slot >= 0) {
+			cz_release_slot(&sb->slots[slot]);
 			sb_release(slot);
+		}
 		if (!expected && current_gen && !stopping && !quitting &&
 		    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0))
 			replace++;	/* a dead worker is replaced, whatever the idle count */
@@ -415,7 +419,7 @@ reload(void)
 		return;
 	}
 	if (listen_open(cf) != 0 || upstream_bind(cf, next_gen) != 0 ||
-	    tls_bind(cf, next_gen) != 0) {
+	    tls_bind(cf, next_gen) != 0 || limit_conn_bind(cf, next_gen) != 0) {
 		for (i = 0; i < ngens; i++)
 			live[i] = gens[i].cf;
 		listen_close_unused(live, ngens);
@@ -618,7 +622,8 @@ master_run(struct config *cf, bool foreground)
 		return 1;
 	if (handoff_open() != 0 ||
 	    shm_create(ARENA_SIZE) != 0 || sb_init() != 0 || uz_init() != 0 ||
-	    upstream_bind(cf, next_gen) != 0 || tls_bind(cf, next_gen) != 0)
+	    upstream_bind(cf, next_gen) != 0 || tls_bind(cf, next_gen) != 0 ||
+	    limit_conn_bind(cf, next_gen) != 0)
 		return 1;
 	if (!foreground)
 		ready = daemonize();

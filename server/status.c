@@ -1,8 +1,9 @@
 /*
  * The status page (`status = "text" | "json" | "prometheus"` in a
  * location): workers by state from the scoreboard, connections and
- * requests served, and every upstream server's state, load, counters and
- * last health check, all read from shared memory.  The Prometheus form
+ * requests served, every upstream server's state, load, counters and
+ * last health check, the TLS session caches and the limit_conn zones, all
+ * read from shared memory.  The Prometheus form
  * follows the text exposition format 0.0.4 and its naming rules (base
  * units, _total for counters).
  */
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "conn_zone.h"
 #include "http.h"
 #include "request.h"
 #include "scoreboard.h"
@@ -134,6 +136,22 @@ text_caches(struct buf *b, const struct config *cf)
 		    (unsigned long long)v[i]->evictions);
 }
 
+static void
+text_limits(struct buf *b, const struct config *cf)
+{
+	const struct limit_zones *zs = &cf->main.limit_zones;
+	const struct conn_zone *z;
+	size_t i;
+
+	for (i = 0; i < zs->n; i++) {
+		z = zs->v[i].shm;
+		buf_printf(b, "\nlimit_conn_zone %s: keys=%u connections=%llu "
+		    "rejected=%llu full=%llu\n", zs->v[i].name, z->keys,
+		    (unsigned long long)z->conns, (unsigned long long)z->rejected,
+		    (unsigned long long)z->exhausted);
+	}
+}
+
 /* The scoreboard row by row, as Apache's server-status shows it. */
 static void
 text_workers(struct buf *b)
@@ -199,6 +217,7 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 		}
 	}
 	text_caches(b, cf);
+	text_limits(b, cf);
 }
 
 static void
@@ -259,6 +278,24 @@ json_caches(struct buf *b, const struct config *cf)
 		    v[i]->nslots, (unsigned long long)v[i]->hits,
 		    (unsigned long long)v[i]->misses, (unsigned long long)v[i]->stores,
 		    (unsigned long long)v[i]->evictions);
+	}
+}
+
+static void
+json_limits(struct buf *b, const struct config *cf)
+{
+	const struct limit_zones *zs = &cf->main.limit_zones;
+	const struct conn_zone *z;
+	size_t i;
+
+	for (i = 0; i < zs->n; i++) {
+		z = zs->v[i].shm;
+		if (i > 0)
+			buf_addc(b, ',');
+		json_str(b, zs->v[i].name);
+		buf_printf(b, ":{\"keys\":%u,\"connections\":%llu,\"rejected\":%llu,"
+		    "\"full\":%llu}", z->keys, (unsigned long long)z->conns,
+		    (unsigned long long)z->rejected, (unsigned long long)z->exhausted);
 	}
 }
 
@@ -325,6 +362,8 @@ json(struct buf *b, const struct config *cf, const struct totals *t)
 	}
 	buf_adds(b, "},\"ssl_session_caches\":{");
 	json_caches(b, cf);
+	buf_adds(b, "},\"limit_conn_zones\":{");
+	json_limits(b, cf);
 	buf_adds(b, "}}\n");
 }
 
@@ -445,6 +484,41 @@ prometheus_keeper(struct buf *b)
 }
 
 static void
+prometheus_limits(struct buf *b, const struct config *cf)
+{
+	static const struct {
+		const char	*name;
+		const char	*type;
+		const char	*help;
+	} families[] = {
+		{ "portico_limit_conn_keys", "gauge", "Keys counted now." },
+		{ "portico_limit_conn_connections", "gauge", "Requests counted now." },
+		{ "portico_limit_conn_rejected_total", "counter",
+		    "Requests refused: their key was at its limit." },
+		{ "portico_limit_conn_full_total", "counter",
+		    "Requests refused: no room in the zone for their key." },
+	};
+	const struct limit_zones *zs = &cf->main.limit_zones;
+	const struct conn_zone *z;
+	size_t i, k;
+	uint64_t val;
+
+	if (zs->n == 0)
+		return;
+	for (k = 0; k < 4; k++) {
+		metric_head(b, families[k].name, families[k].type, families[k].help);
+		for (i = 0; i < zs->n; i++) {
+			z = zs->v[i].shm;
+			val = k == 0 ? z->keys : k == 1 ? z->conns :
+			    k == 2 ? z->rejected : z->exhausted;
+			buf_printf(b, "%s{zone=\"", families[k].name);
+			label(b, zs->v[i].name);
+			buf_printf(b, "\"} %llu\n", (unsigned long long)val);
+		}
+	}
+}
+
+static void
 prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	int s;
@@ -475,6 +549,7 @@ prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 	server_family(b, cf, "portico_upstream_server_health_check_timestamp_seconds",
 	    "gauge", "When the last active health check finished.", 5);
 	prometheus_caches(b, cf);
+	prometheus_limits(b, cf);
 }
 
 int

@@ -57,6 +57,19 @@ v_remote_addr(struct request *r, struct str a, struct buf *b)
 	buf_adds(b, r->c->peer_text);
 }
 
+/* The client's address as 4 (IPv4) or 16 (IPv6) bytes: a compact key for
+ * limit_conn_zone. */
+static void
+v_binary_remote_addr(struct request *r, struct str a, struct buf *b)
+{
+	const struct sockaddr_storage *ss = &r->c->peer;
+
+	if (ss->ss_family == AF_INET)
+		buf_add(b, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		buf_add(b, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
 static void
 v_remote_port(struct request *r, struct str a, struct buf *b)
 {
@@ -493,6 +506,7 @@ static const struct var_def vars[] = {
 	{ "host", v_host, false },
 	{ "hostname", v_hostname, false },
 	{ "remote_addr", v_remote_addr, false },
+	{ "binary_remote_addr", v_binary_remote_addr, false },
 	{ "remote_port", v_remote_port, false },
 	{ "remote_user", v_remote_user, false },
 	{ "server_addr", v_server_addr, false },

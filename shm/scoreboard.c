@@ -196,3 +196,50 @@ sb_unhold(int peer)
 			return;
 		}
 }
+
+/* Count one more request of a limit_conn key in this worker's list (under
+ * the zone's lock): -1 when the list has no room for a new key. */
+int
+sb_limit_hold(unsigned zone, uint32_t node)
+{
+	int i, n = sb_me->nlimits, room = -1;
+	uint64_t e;
+
+	for (i = 0; i < n; i++) {
+		e = sb_me->limits[i];
+		if (e == 0 && room < 0)
+			room = i;
+		if (e != 0 && sb_limit_zone(e) == zone && sb_limit_node(e) == node &&
+		    sb_limit_n(e) < 0xffff) {
+			sb_me->limits[i] = sb_limit(zone, node, sb_limit_n(e) + 1);
+			return 0;
+		}
+	}
+	if (room >= 0) {
+		sb_me->limits[room] = sb_limit(zone, node, 1);
+		return 0;
+	}
+	if (n == SB_LIMITS)
+		return -1;
+	sb_me->limits[n] = sb_limit(zone, node, 1);
+	__atomic_store_n(&sb_me->nlimits, n + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Entries stay where they are (a reader of another zone may be scanning
+ * the list); a freed one is reused. */
+void
+sb_limit_unhold(unsigned zone, uint32_t node)
+{
+	int i, n = sb_me->nlimits;
+	uint64_t e;
+
+	for (i = 0; i < n; i++) {
+		e = sb_me->limits[i];
+		if (e == 0 || sb_limit_zone(e) != zone || sb_limit_node(e) != node)
+			continue;
+		sb_me->limits[i] = sb_limit_n(e) > 1 ?
+		    sb_limit(zone, node, sb_limit_n(e) - 1) : 0;
+		return;
+	}
+}

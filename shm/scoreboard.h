@@ -2,7 +2,8 @@
  * The scoreboard: one slot per worker process, in the shared segment.
  * Each worker writes only its own slot; the master reads all of them to
  * keep the pool between min_spare and max_spare idle workers and clears a
- * slot when it reaps its worker; the status page reads them too.
+ * slot when it reaps its worker (after giving back the limit_conn counts
+ * the slot lists); the status page reads them too.
  */
 #ifndef PORTICO_SCOREBOARD_H
 #define PORTICO_SCOREBOARD_H
@@ -14,6 +15,7 @@
 
 #define SB_SLOTS	4096	/* the most workers.max may ever be */
 #define SB_HELD		128	/* upstream connections one worker may hold */
+#define SB_LIMITS	128	/* limit_conn keys one worker may count */
 
 enum sb_state {
 	SB_FREE,		/* no worker */
@@ -42,6 +44,8 @@ struct sb_slot {
 	char			 request[128];
 	volatile uint16_t	 nheld;
 	volatile uint16_t	 held[SB_HELD];	/* peer table indices, for least_conn */
+	volatile uint16_t	 nlimits;	/* limits[] in use are below this */
+	volatile uint64_t	 limits[SB_LIMITS];	/* limit_conn counts, sb_limit() */
 };
 
 struct scoreboard {
@@ -87,6 +91,37 @@ void	 sb_count_request(void);
 void	 sb_count_bytes(uint64_t);
 int	 sb_hold(int peer);
 void	 sb_unhold(int peer);
+int	 sb_limit_hold(unsigned zone, uint32_t node);
+void	 sb_limit_unhold(unsigned zone, uint32_t node);
 const char *sb_state_name(int);
+
+/*
+ * A limit_conn count of a worker: n requests of the key at node of the
+ * zone with table entry zone, in one word so that a reader sees it whole.
+ * Written only under that zone's lock (conn_zone.h); 0 = unused.
+ */
+static inline uint64_t
+sb_limit(unsigned zone, uint32_t node, unsigned n)
+{
+	return (uint64_t)zone << 48 | (uint64_t)(n & 0xffff) << 32 | node;
+}
+
+static inline unsigned
+sb_limit_zone(uint64_t e)
+{
+	return (unsigned)(e >> 48);
+}
+
+static inline unsigned
+sb_limit_n(uint64_t e)
+{
+	return (unsigned)(e >> 32) & 0xffff;
+}
+
+static inline uint32_t
+sb_limit_node(uint64_t e)
+{
+	return (uint32_t)e;
+}
 
 #endif

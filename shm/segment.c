@@ -186,6 +186,28 @@ shm_zone_find(const char *name)
 	return z != NULL ? AT(z->off) : NULL;
 }
 
+/* The zone table entry of the zone at p, -1 if none: a name for a zone
+ * that stays the same while the zone lives (a retired zone keeps it). */
+int
+shm_zone_id(const void *p)
+{
+	size_t off = (size_t)((const char *)p - (const char *)shm);
+	int i;
+
+	for (i = 0; i < SHM_ZONES_MAX; i++)
+		if (shm->zones[i].size != 0 && shm->zones[i].off == off)
+			return i;
+	return -1;
+}
+
+void *
+shm_zone_at(int id)
+{
+	if (id < 0 || id >= SHM_ZONES_MAX || shm->zones[id].size == 0)
+		return NULL;
+	return AT(shm->zones[id].off);
+}
+
 /* Free zones no live configuration uses any more (and renamed-away ones
  * once their generation is gone). */
 void

@@ -10,6 +10,8 @@
  *                         "ssl_cache:NAME"  a TLS session cache per
  *                                       ssl_session_cache name (ssl_cache.h)
  *                         "ssl_tickets" the ticket keys (ssl_cache.h)
+ *                         "limit_conn:NAME"  the counts of a
+ *                                       limit_conn_zone (conn_zone.h)
  *
  * Only the master creates and frees zones (when a configuration is loaded
  * or retired); workers only use them.  A zone whose name and size survive
@@ -51,7 +53,22 @@ int	 shm_create(size_t arena_size);
 void	 shm_destroy(void);
 void	*shm_zone(const char *name, size_t size, uint32_t gen, bool *fresh);
 void	*shm_zone_find(const char *name);
+int	 shm_zone_id(const void *zone);
+void	*shm_zone_at(int id);
 void	 shm_zones_sweep(uint32_t oldest_live_gen);
 size_t	 shm_free_bytes(void);
+
+/* FNV-1a: the hash of the zones' hash tables (TLS sessions, limit_conn
+ * keys). */
+static inline uint32_t
+shm_hash(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "shm.h"
 #include "ssl_cache.h"
 
 _Static_assert(sizeof(struct ssl_slot) == 1024, "an SSL cache slot is 1 KiB");
@@ -22,17 +23,6 @@ static struct ssl_slot *
 slots(struct ssl_cache *c)
 {
 	return (struct ssl_slot *)(buckets(c) + c->nbuckets);
-}
-
-static uint32_t
-hash_id(const uint8_t *id, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ id[i]) * 16777619u;
-	return h;
 }
 
 /* Lay out an empty cache in size bytes, keeping the lock and the
@@ -101,7 +91,7 @@ lru_front(struct ssl_cache *c, uint32_t i)
 static uint32_t *
 find_link(struct ssl_cache *c, const uint8_t *id, size_t idlen)
 {
-	uint32_t *link = &buckets(c)[hash_id(id, idlen) % c->nbuckets];
+	uint32_t *link = &buckets(c)[shm_hash(id, idlen) % c->nbuckets];
 	struct ssl_slot *s = slots(c);
 
 	while (*link != 0) {
@@ -177,7 +167,7 @@ ssl_cache_store(struct ssl_cache *c, const uint8_t *id, size_t idlen,
 	memcpy(s->data, data, len);
 	s->len = (uint16_t)len;
 	s->expires = expires;
-	link = &buckets(c)[hash_id(id, idlen) % c->nbuckets];
+	link = &buckets(c)[shm_hash(id, idlen) % c->nbuckets];
 	s->hnext = *link;
 	*link = i + 1;
 	lru_front(c, i);

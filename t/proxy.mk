@@ -4,3 +4,4 @@ INTEGRATION_TESTS += t/proxy_lb.py
 INTEGRATION_TESTS += t/proxy_apps.py
 INTEGRATION_TESTS += t/proxy_bad.py
 EXTRA_DIST += t/backend.py t/apps/tutorial.py
+INTEGRATION_TESTS += t/limit_conn.py

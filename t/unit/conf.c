@@ -667,6 +667,93 @@ includes(void)
 	conf_free(cf);
 }
 
+/* limit_conn_zone and limit_conn: values, defaults, inheritance, a zone
+ * defined in an included file, and what is refused. */
+static void
+limits(void)
+{
+	struct config *cf;
+	const struct server *srv;
+	const struct location *la, *lb;
+	char *text;
+
+	new_case();
+	put("conf.d/zones.conf", "limit_conn_zone = [ \"$binary_remote_addr zone=addr:1m\",\n"
+	    "  \"$server_name zone=perserver:64k\" ];\n");
+	if (asprintf(&text, "%sinclude = \"conf.d/*.conf\";\nlimit_conn = \"addr 10\";\n"
+	    "servers = ( { server_name = \"l\"; limit_conn_status = 429;\n"
+	    "  locations = ( { match = \"/a/\"; limit_conn = [ \"addr 1\", \"perserver 5\" ];\n"
+	    "    limit_conn_log_level = \"warn\"; },\n"
+	    "    { match = \"/b/\"; } ); } );\n", base()) < 0)
+		return;
+	put("portico.conf", text);
+	free(text);
+	cf = load_path(main_path);
+	ok(cf != NULL, "limits: loads");
+	if (cf == NULL) {
+		printf("# %s\n", errors);
+		return;
+	}
+	is_int(cf->main.limit_zones.n, 2, "two zones from an included file");
+	ok(cf->main.limit_zones.n == 2 &&
+	    strcmp(cf->main.limit_zones.v[0].name, "addr") == 0 &&
+	    cf->main.limit_zones.v[0].size == 1 << 20 &&
+	    strcmp(cf->main.limit_zones.v[0].key->src, "$binary_remote_addr") == 0,
+	    "zone name, size and key");
+	is_int(cf->sc.limit_conn_status, 503, "limit_conn_status defaults to 503");
+	is_int(cf->sc.limit_conn_log_level, LV_ERROR,
+	    "limit_conn_log_level defaults to error");
+	srv = server_named(cf, "l");
+	la = srv ? location_matching(srv, "/a/") : NULL;
+	lb = srv ? location_matching(srv, "/b/") : NULL;
+	if (!ok(la != NULL && lb != NULL, "limits: locations found")) {
+		conf_free(cf);
+		return;
+	}
+	ok(la->sc.limit_conn.n == 2 && la->sc.limit_conn.v[0].conn == 1 &&
+	    la->sc.limit_conn.v[1].zone == &cf->main.limit_zones.v[1] &&
+	    la->sc.limit_conn.v[1].conn == 5, "a location's own limits, zones found");
+	ok(lb->sc.limit_conn.n == 1 && lb->sc.limit_conn.v[0].conn == 10 &&
+	    lb->sc.limit_conn.v[0].zone == &cf->main.limit_zones.v[0],
+	    "another location inherits main's limit through the server");
+	is_int(lb->sc.limit_conn_status, 429, "limit_conn_status inherited");
+	is_int(la->sc.limit_conn_log_level, LV_WARN, "limit_conn_log_level set");
+	conf_free(cf);
+
+	load_fails("limit_conn_zone = \"$remote_addr zone=a:1k\";\n",
+	    "zone \"zone=a:1k\" is too small", "a zone below 32k");
+	load_fails("limit_conn_zone = \"$remote_addr zone=a\";\n",
+	    "invalid zone size \"zone=a\"", "a zone without a size");
+	load_fails("limit_conn_zone = \"$remote_addr\";\n",
+	    "\"limit_conn_zone\" must have \"zone\" parameter", "a zone without zone=");
+	load_fails("limit_conn_zone = \"$remote_addr zone=a:1m burst=5\";\n",
+	    "invalid parameter \"burst=5\"", "an unknown zone parameter");
+	load_fails("limit_conn_zone = [ \"$remote_addr zone=a:1m\", "
+	    "\"$host zone=a:1m\" ];\n",
+	    "limit_conn_zone \"a\" is already bound to key \"$remote_addr\"",
+	    "a zone defined twice");
+	load_fails("limit_conn_zone = \"$nosuch zone=a:1m\";\n",
+	    "unknown variable", "an unknown variable in a key");
+	load_fails("limit_conn = \"nosuch 1\";\n", "unknown limit_conn_zone \"nosuch\"",
+	    "a limit in an unknown zone");
+	load_fails("limit_conn_zone = \"$remote_addr zone=a:1m\";\nlimit_conn = \"a 0\";\n",
+	    "invalid number of connections \"0\"", "a limit of 0");
+	load_fails("limit_conn_zone = \"$remote_addr zone=a:1m\";\n"
+	    "limit_conn = \"a 65536\";\n", "connection limit must be less 65536",
+	    "a limit of 65536");
+	load_fails("limit_conn_zone = \"$remote_addr zone=a:1m\";\n"
+	    "limit_conn = [ \"a 1\", \"a 2\" ];\n", "limit_conn \"a\" is duplicate",
+	    "the same zone twice at one level");
+	load_fails("limit_conn = \"a\";\n", "limit_conn must be \"ZONE NUMBER\"",
+	    "a limit without a number");
+	load_fails("limit_conn_status = 302;\n",
+	    "limit_conn_status must be between 400 and 599", "limit_conn_status 302");
+	load_fails("limit_conn_log_level = \"crit\";\n",
+	    "invalid limit_conn_log_level \"crit\"", "limit_conn_log_level crit");
+	load_fails("servers = ( { limit_conn_zone = \"$remote_addr zone=a:1m\"; } );\n",
+	    "limit_conn_zone", "limit_conn_zone in a server");
+}
+
 static void
 errors_in_values(void)
 {
@@ -1042,6 +1129,7 @@ main(void)
 	inheritance();
 	headers();
 	includes();
+	limits();
 	errors_in_values();
 	errors_in_files();
 	listen_values();
