@@ -48,12 +48,16 @@ struct setting {
 #define SET_STRUCTURE	0x02	/* servers, locations, include: not a value */
 #define SET_MULTIFILE	0x04	/* may appear at top level of several files */
 #define SET_NOINHERIT	0x08	/* not inherited by inner levels (nginx) */
+#define SET_LIST	0x10	/* a string or an array: nginx's directive repeats;
+				   the loader refuses an array for any other */
+#define SET_GROUP	0x20	/* a group keyed by nginx's first argument */
 
 extern const struct setting settings[];
 extern const size_t nsettings;
 
 const struct setting	*setting_find(const char *name);
 const struct setting	*setting_lookup(const char *name, unsigned ctx);
+const char		*conf_ctx_name(unsigned ctx);
 
 /* Where a file's settings came from, for cycle detection. */
 struct incl {

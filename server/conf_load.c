@@ -226,8 +226,9 @@ dump_add(struct cfload *ld, struct dump *d, const config_setting_t *s,
 	buf_free(&b);
 }
 
-static const char *
-ctx_name(unsigned ctx)
+/* "at the main level", "in a server", ...: where a setting is, for messages. */
+const char *
+conf_ctx_name(unsigned ctx)
 {
 	switch (ctx) {
 	case CTX_MAIN:		return "at the main level";
@@ -261,7 +262,14 @@ apply(struct cfload *ld, struct level *lv, const config_setting_t *e)
 			cf_error(ld, e, "unknown setting \"%s\"", name);
 		else
 			cf_error(ld, e, "setting \"%s\" is not allowed %s", name,
-			    ctx_name(lv->ctx));
+			    conf_ctx_name(lv->ctx));
+		return -1;
+	}
+	/* Lists are for what nginx repeats, as the table says; the setters
+	 * of the others would read an array as a type error. */
+	if (config_setting_is_aggregate(e) && !config_setting_is_group(e) &&
+	    !(s->flags & (SET_LIST | SET_STRUCTURE))) {
+		cf_error(ld, e, "\"%s\" takes one value, not a list", name);
 		return -1;
 	}
 	idx = (size_t)(s - settings);

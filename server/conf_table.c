@@ -3,7 +3,9 @@
  * default, how it is parsed and how it is inherited.  The loader, the
  * unknown-setting and wrong-context errors, the defaults, inheritance and
  * -T's dump all come from here; t/unit_conf checks that portico.conf(5)
- * documents every entry.
+ * documents every entry.  portico-convert reads it too: which nginx
+ * directives are settings of the same name, where, and in which shape
+ * (boolean, SET_LIST, SET_GROUP).
  */
 #include "config.h"
 
@@ -30,7 +32,8 @@
 
 const struct setting settings[] = {
 	/* structure */
-	{ "include", M, NONE, NULL, set_include, NULL, SET_STRUCTURE | SET_MULTIFILE },
+	{ "include", M, NONE, NULL, set_include, NULL,
+	    SET_STRUCTURE | SET_MULTIFILE | SET_LIST },
 	{ "servers", M, NONE, NULL, set_servers, NULL, SET_STRUCTURE | SET_MULTIFILE },
 	{ "upstreams", M, NONE, NULL, set_upstreams, NULL, SET_STRUCTURE | SET_MULTIFILE },
 	{ "locations", S, NONE, NULL, set_locations, NULL, SET_STRUCTURE },
@@ -47,7 +50,7 @@ const struct setting settings[] = {
 	    set_workers, NULL, 0 },
 	{ "types_file", M, MAIN(types_file), Q(SYSCONFDIR "/portico/mime.types"),
 	    set_path, NULL, 0 },
-	{ "log_format", M, MAIN(formats), NULL, set_log_format, NULL, 0 },
+	{ "log_format", M, MAIN(formats), NULL, set_log_format, NULL, SET_GROUP },
 
 	/* connections */
 	{ "default_type", MSL, SCOPE(default_type), Q("application/octet-stream"),
@@ -70,29 +73,31 @@ const struct setting settings[] = {
 	    set_size, NULL, 0 },
 	{ "server_tokens", MSL, SCOPE(server_tokens), "true", set_bool, NULL, 0 },
 	{ "access_log", MSL, SCOPE(access_log),
-	    Q(LOCALSTATEDIR "/log/portico/access.log combined"), set_access_log, NULL, 0 },
+	    Q(LOCALSTATEDIR "/log/portico/access.log combined"), set_access_log, NULL,
+	    SET_LIST },
 
 	/* servers and locations */
-	{ "listen", S, NONE, NULL, set_listen, NULL, 0 },
-	{ "server_name", S, NONE, NULL, set_server_name, NULL, 0 },
+	{ "listen", S, NONE, NULL, set_listen, NULL, SET_LIST },
+	{ "server_name", S, NONE, NULL, set_server_name, NULL, SET_LIST },
 	{ "root", S | L, SCOPE(root), Q(DATADIR "/portico/html"), set_root, NULL, 0 },
 	{ "alias", L, NONE, NULL, set_alias, NULL, 0 },
-	{ "index", MSL, SCOPE(index), Q("index.html"), set_index, NULL, 0 },
+	{ "index", MSL, SCOPE(index), Q("index.html"), set_index, NULL, SET_LIST },
 	{ "try_files", S | L, SCOPE(try_files), NULL, set_try_files, NULL,
 	    SET_NOINHERIT },
 	{ "autoindex", MSL, SCOPE(autoindex), "false", set_bool, NULL, 0 },
-	{ "error_page", MSL, SCOPE(error_pages), NULL, set_error_page, NULL, 0 },
+	{ "error_page", MSL, SCOPE(error_pages), NULL, set_error_page, NULL, SET_LIST },
 	{ "return", S | L, NONE, NULL, set_return, NULL, 0 },
-	{ "add_header", MSL, SCOPE(headers), NULL, set_add_header, merge_headers, 0 },
+	{ "add_header", MSL, SCOPE(headers), NULL, set_add_header, merge_headers, SET_GROUP },
 	{ "add_header_always", MSL, SCOPE(headers), NULL, set_add_header_always,
-	    NULL, SET_NOMERGE },
+	    NULL, SET_NOMERGE | SET_GROUP },
 	{ "expires", MSL, SCOPE(expires), Q("off"), set_expires, NULL, 0 },
-	{ "access", MSL, SCOPE(access), NULL, set_access, NULL, 0 },
+	{ "access", MSL, SCOPE(access), NULL, set_access, NULL, SET_LIST },
 	{ "status", L, NONE, NULL, set_status, NULL, 0 },
 
 	/* limits */
-	{ "limit_conn_zone", M, MAIN(limit_zones), NULL, set_limit_conn_zone, NULL, 0 },
-	{ "limit_conn", MSL, SCOPE(limit_conn), NULL, set_limit_conn, NULL, 0 },
+	{ "limit_conn_zone", M, MAIN(limit_zones), NULL, set_limit_conn_zone, NULL,
+	    SET_LIST },
+	{ "limit_conn", MSL, SCOPE(limit_conn), NULL, set_limit_conn, NULL, SET_LIST },
 	{ "limit_conn_status", MSL, SCOPE(limit_conn_status), "503",
 	    set_limit_conn_status, NULL, 0 },
 	{ "limit_conn_log_level", MSL, SCOPE(limit_conn_log_level), Q("error"),
@@ -101,7 +106,7 @@ const struct setting settings[] = {
 	/* reverse proxy */
 	{ "proxy_pass", L, NONE, NULL, set_proxy_pass, NULL, 0 },
 	{ "proxy_set_header", MSL, SCOPE(proxy_headers), NULL, set_proxy_set_header,
-	    merge_headers, 0 },
+	    merge_headers, SET_GROUP },
 	{ "proxy_connect_timeout", MSL, SCOPE(proxy_connect_timeout), Q("60s"),
 	    set_msec, NULL, 0 },
 	{ "proxy_read_timeout", MSL, SCOPE(proxy_read_timeout), Q("60s"),
@@ -117,15 +122,15 @@ const struct setting settings[] = {
 	    NULL, 0 },
 
 	/* TLS */
-	{ "ssl_certificate", M | S, SCOPE(ssl_certificate), NULL, set_paths, NULL, 0 },
+	{ "ssl_certificate", M | S, SCOPE(ssl_certificate), NULL, set_paths, NULL, SET_LIST },
 	{ "ssl_certificate_key", M | S, SCOPE(ssl_certificate_key), NULL, set_paths,
-	    NULL, 0 },
+	    NULL, SET_LIST },
 	{ "ssl_protocols", M | S, SCOPE(ssl_protocols), Q("TLSv1.2 TLSv1.3"),
 	    set_ssl_protocols, NULL, 0 },
 	{ "ssl_ciphers", M | S, SCOPE(ssl_ciphers), Q("HIGH:!aNULL:!MD5"), set_string,
 	    NULL, 0 },
 	{ "ssl_conf_command", M | S, SCOPE(ssl_conf_command), NULL,
-	    set_ssl_conf_command, NULL, 0 },
+	    set_ssl_conf_command, NULL, SET_GROUP },
 	{ "ssl_prefer_server_ciphers", M | S, SCOPE(ssl_prefer_server_ciphers),
 	    "false", set_bool, NULL, 0 },
 	{ "ssl_session_cache", M | S, SCOPE(ssl_session_cache), Q("shared:SSL:10m"),
@@ -135,7 +140,7 @@ const struct setting settings[] = {
 	{ "ssl_session_tickets", M | S, SCOPE(ssl_session_tickets), "true", set_bool,
 	    NULL, 0 },
 	{ "ssl_session_ticket_key", M | S, SCOPE(ssl_session_ticket_key), NULL,
-	    set_paths, NULL, 0 },
+	    set_paths, NULL, SET_LIST },
 
 	{ "proxy_ssl_verify", MSL, SCOPE(proxy_ssl_verify), "false", set_bool, NULL, 0 },
 	{ "proxy_ssl_trusted_certificate", MSL, SCOPE(proxy_ssl_trusted_certificate),
@@ -143,7 +148,7 @@ const struct setting settings[] = {
 
 	/* inside an upstream */
 	{ "method", U, NONE, NULL, set_method, NULL, 0 },
-	{ "servers", U, NONE, NULL, set_upstream_servers, NULL, 0 },
+	{ "servers", U, NONE, NULL, set_upstream_servers, NULL, SET_LIST },
 	{ "keepalive", U, UPSTREAM(keepalive), NULL, set_int, NULL, 0 },
 	{ "health_check", U, NONE, NULL, set_health_check, NULL, 0 },
 };

@@ -789,6 +789,8 @@ errors_in_values(void)
 	    "a string for a boolean");
 	load_fails("keepalive_timeout = true;\n", "\"keepalive_timeout\" must be a "
 	    "duration", "a boolean for a duration");
+	load_fails("default_type = [ \"a/b\", \"c/d\" ];\n", "\"default_type\" takes "
+	    "one value, not a list", "an array for a setting nginx does not repeat");
 	load_fails("index = 5;\n",
 	    "\"index\" must be a string or an array of strings", "a number for index");
 	load_fails("add_header = \"X: y\";\n", "\"add_header\" must be a group",
