@@ -1,6 +1,7 @@
 # What make install puts where (SPEC.md section 1), and the files that run
 # portico as a system service: the init script and its defaults file, the
-# systemd unit, the logrotate file, portico-ensite and portico-dissite.
+# systemd unit, the logrotate file, portico-ensite and portico-dissite;
+# portico-convert's manual (the program is built in Makefile.am).
 #
 # The files an administrator edits (CONFFILES below) are never overwritten:
 # when one exists and differs from the shipped version, the shipped one is
@@ -10,16 +11,18 @@
 # NAME.default beside them as a second configuration.
 
 GENERATED += contrib/portico-ensite contrib/portico.init contrib/portico.default \
-	contrib/portico.logrotate contrib/portico.service man/portico-ensite.8
+	contrib/portico.logrotate contrib/portico.service man/portico-ensite.8 \
+	man/portico-convert.8
 contrib/portico-ensite: $(srcdir)/contrib/portico-ensite.in
 contrib/portico.init: $(srcdir)/contrib/portico.init.in
 contrib/portico.default: $(srcdir)/contrib/portico.default.in
 contrib/portico.logrotate: $(srcdir)/contrib/portico.logrotate.in
 contrib/portico.service: $(srcdir)/contrib/portico.service.in
 man/portico-ensite.8: $(srcdir)/man/portico-ensite.8.in
+man/portico-convert.8: $(srcdir)/man/portico-convert.8.in
 EXTRA_DIST += contrib/portico-ensite.in contrib/portico.init.in \
 	contrib/portico.default.in contrib/portico.logrotate.in \
-	contrib/portico.service.in man/portico-ensite.8.in
+	contrib/portico.service.in man/portico-ensite.8.in man/portico-convert.8.in
 
 porticodir = $(sysconfdir)/portico
 porticohtmldir = $(datadir)/portico/html
@@ -27,7 +30,7 @@ dist_porticohtml_DATA = conf.d/html/index.html conf.d/html/style.css
 
 # portico-dissite is a link to portico-ensite, which acts by its name.
 sbin_SCRIPTS = contrib/portico-ensite
-man_MANS += man/portico-ensite.8
+man_MANS += man/portico-ensite.8 man/portico-convert.8
 dist_man_MANS = man/portico-dissite.8
 
 # Built with the program, not by a make install run as root.

@@ -79,14 +79,16 @@ def layout():
     if not ok(p.returncode == 0, 'make install DESTDIR=…'):
         diag(p.stdout + p.stderr)
         return False
-    exe = [os.path.join(sbin, n) for n in ('portico', 'portico-ensite', 'portico-dissite')]
+    exe = [os.path.join(sbin, n) for n in ('portico', 'portico-ensite', 'portico-dissite',
+                                           'portico-convert')]
     exe.append(at(D['sysconfdir'], 'init.d', 'portico'))
     files = [os.path.join(etc, n) for n in ('portico.conf', 'mime.types', 'sites-available/default')]
     files += [at(D['datadir'], 'portico/html/index.html'),
               at(D['sysconfdir'], 'default/portico'),
               at(D['sysconfdir'], 'logrotate.d/portico')]
     files += [at(D['mandir'], m) for m in ('man8/portico.8', 'man5/portico.conf.5',
-                                           'man8/portico-ensite.8', 'man8/portico-dissite.8')]
+                                           'man8/portico-ensite.8', 'man8/portico-dissite.8',
+                                           'man8/portico-convert.8')]
     if D['systemdsystemunitdir'] != 'no':
         files.append(at(D['systemdsystemunitdir'], 'portico.service'))
     dirs = [os.path.join(etc, n) for n in ('conf.d', 'sites-available', 'sites-enabled')]
@@ -127,7 +129,7 @@ def layout():
     texts = [init, conf, site, unit, rot, read(at(D['sysconfdir'], 'default/portico')),
              read(os.path.join(sbin, 'portico-ensite'))]
     mans = [read(at(D['mandir'], m)) for m in ('man8/portico.8', 'man5/portico.conf.5',
-                                               'man8/portico-ensite.8')]
+                                               'man8/portico-ensite.8', 'man8/portico-convert.8')]
     left = [m.group(0) for t in texts + mans for m in re.finditer(r'@[a-zA-Z_]+@', t)]
     ok(not left, 'every @variable@ substituted')
     if left:

@@ -8,3 +8,7 @@ UNIT_TESTS += t/unit/parse t/unit/uri t/unit/chunked t/unit/range \
 	t/unit/shed t/unit/upstream t/unit/conn_zone
 LDADD = $(PORTICO_LIBS)
 EXTRA_DIST += t/unit/fixture.h
+# portico-convert's reader of nginx's syntax.
+UNIT_TESTS += t/unit/nginx_parse
+t_unit_nginx_parse_SOURCES = t/unit/nginx_parse.c convert/nginx_parse.c
+t_unit_nginx_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/convert
