@@ -380,7 +380,8 @@ reap(void)
 			logmsg(stopping && WTERMSIG(status) == SIGKILL ? LV_WARN : LV_ALERT,
 			    "worker process %d exited on signal %d%s", (int)pid,
 			    WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
-			note_failure();
+			if (!stopping)		/* killed by us, after the grace */
+				note_failure();
 		} else if (WEXITSTATUS(status) != 0) {
 			logmsg(LV_ALERT, "worker process %d exited with code %d",
 			    (int)pid, WEXITSTATUS(status));

@@ -131,8 +131,8 @@ with Portico(SITE + 'keepalive_park = "50ms"; client_header_park = "50ms";\n'
     s.close()
 
     # A client that closes while parked is forgotten at once.
+    ok(wait_for(lambda: p.helper('keeper') is not None), 'the keeper runs (portico-keeper)')
     keeper = p.helper('keeper')
-    ok(keeper is not None, 'the keeper runs (portico-keeper)')
     base = fds(keeper)
     socks = []
     for _ in range(20):
@@ -263,6 +263,7 @@ with Portico(SITE + 'keepalive_park = "0";\n', files=FILES, nofile=160) as p:
 
 # --- Workers killed while connections come and go leak nothing. ------------
 with Portico(SITE + 'keepalive_park = "0";\n', files=FILES) as p:
+    wait_for(lambda: p.helper('keeper') is not None)
     keeper = p.helper('keeper')
     base = fds(keeper)
     socks = [socket.create_connection(('127.0.0.1', p.port)) for _ in range(30)]
@@ -293,6 +294,7 @@ with Portico(SITE.replace('match = "/"; }', 'match = "/"; add_header = { X-Gen =
     ok(wait_for(lambda: status(p)['parked']['idle'] == 1), 'then parked')
     text = open(p.conf_path).read().replace('X-Gen = "one"', 'X-Gen = "two"')
     open(p.conf_path, 'w').write(text)
+    wait_for(lambda: p.helper('keeper') is not None)
     keeper = p.helper('keeper')
     p.signal(signal.SIGHUP)
     ok(wait_for(lambda: 'generation 2' in p.error_log()), 'reloaded')
