@@ -412,6 +412,7 @@ struct main_conf {
 struct dump_ent {
 	const char	*name;
 	const char	*text;
+	int		 line;		/* where it was written */
 };
 
 struct dump {
@@ -437,7 +438,7 @@ struct config {
 	size_t			 nlisteners;
 	struct log_file		*logs;		/* every log file named */
 	struct mime_table	*mime;
-	int			 warnings;
+	struct strv		 warnings;	/* messages of loading it */
 };
 
 #endif

@@ -259,6 +259,7 @@ set_match(SET_ARGS)
 	if (cf_string(ld, v, &s) != 0)
 		return -1;
 	loc->match_text = pool_strdup(ld->pool, s);
+	loc->line = cf_line(v);		/* nginx's "location" line */
 	p = s;
 	if (strncmp(s, "~*", 2) == 0) {
 		loc->kind = MATCH_REGEX_CI;
@@ -335,14 +336,15 @@ location_block(struct cfload *ld, struct server *srv, const config_setting_t *g)
 	}
 	if (rc == 0 && loc->alias != NULL &&
 	    scope_isset(&loc->sc, "root")) {
-		cf_error(ld, g, "location \"%s\" sets both \"root\" and \"alias\"",
-		    loc->match_text);
+		conf_error_for(ld, srv, loc, "alias", "location \"%s\" sets both "
+		    "\"root\" and \"alias\"", loc->match_text);
 		return -1;
 	}
 	for (i = 0; rc == 0 && i < srv->nlocs; i++)
 		if (same_match(srv->locs[i], loc)) {
-			cf_error(ld, g, "duplicate location \"%s\", first at line %d",
-			    loc->match_text, srv->locs[i]->line);
+			conf_error_at(ld, NULL, 0, "duplicate location \"%s\" in %s:%d "
+			    "(first in %s:%d)", loc->match_text, loc->file, loc->line,
+			    srv->locs[i]->file, srv->locs[i]->line);
 			return -1;
 		}
 	if (rc != 0)

@@ -10,13 +10,13 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <grp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf_int.h"
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 #include "mime.h"
 #include "regex.h"
@@ -28,40 +28,6 @@ static const char *fmt_main =
     "$remote_addr - $remote_user [$time_local] \"$request\" $status "
     "$body_bytes_sent \"$http_referer\" \"$http_user_agent\" "
     "\"$http_x_forwarded_for\"";
-
-static void
-vreport(int level, const char *file, int line, const char *fmt, va_list ap)
-{
-	char msg[1024];
-	int n;
-
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (file != NULL && n >= 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, " in %s:%d", file, line);
-	conf_report(level, msg);
-}
-
-void
-conf_error_at(struct cfload *ld, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(LV_EMERG, file, line, fmt, ap);
-	va_end(ap);
-	ld->errors++;
-}
-
-void
-cf_warn_at(struct cfload *ld, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(LV_WARN, file, line, fmt, ap);
-	va_end(ap);
-	ld->cf->warnings++;
-}
 
 static bool
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -105,10 +71,24 @@ vhosts_for(struct cfload *ld, const struct listen_addr *la)
 	return vh;
 }
 
+/* The line of the listen that made srv the default of vh. */
+static int
+default_line(const struct vhosts *vh)
+{
+	size_t i;
+
+	for (i = 0; i < vh->def->nlistens; i++)
+		if (vh->def->listens[i].default_server &&
+		    same_addr(&vh->def->listens[i].ss, &vh->ss))
+			return vh->def->listens[i].line;
+	return vh->def->line;
+}
+
 static void
 add_to_vhosts(struct cfload *ld, struct server *srv, const struct listen_addr *la)
 {
 	struct vhosts *vh = vhosts_for(ld, la);
+	char addr[80];
 	size_t i;
 
 	for (i = 0; i < vh->nservers; i++)
@@ -119,9 +99,10 @@ add_to_vhosts(struct cfload *ld, struct server *srv, const struct listen_addr *l
 		}
 	if (la->default_server) {
 		if (vh->def != NULL) {
-			conf_error_at(ld, srv->file, la->line, "a duplicate default server "
-			    "for \"%s\", the first is in %s:%d", la->text,
-			    vh->def->file, vh->def->line);
+			conf_error_at(ld, NULL, 0, "a duplicate default server for %s in "
+			    "%s:%d (first in %s:%d)", addr_text(&vh->ss, addr,
+			    sizeof(addr)), srv->file, la->line, vh->def->file,
+			    default_line(vh));
 			return;
 		}
 		vh->def = srv;
@@ -131,6 +112,60 @@ add_to_vhosts(struct cfload *ld, struct server *srv, const struct listen_addr *l
 	vh->servers = pool_grow(&ld->cf->pool, vh->servers, vh->nservers,
 	    sizeof(*vh->servers));
 	vh->servers[vh->nservers++] = srv;
+}
+
+/* The name as written: the parser keeps wildcards without their '*'. */
+static const char *
+name_text(struct pool *pool, const struct server_name *sn)
+{
+	if (sn->kind == NAME_LEAD_WILD && !sn->bare)
+		return pool_printf(pool, "*%s", sn->name);
+	if (sn->kind == NAME_TRAIL_WILD)
+		return pool_printf(pool, "%s*", sn->name);
+	return sn->name;
+}
+
+/* The first of vh's servers before the n-th that has the name sn. */
+static const struct server *
+name_owner(const struct vhosts *vh, size_t n, const struct server_name *sn)
+{
+	size_t i, j;
+	const struct server_name *o;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < vh->servers[i]->nnames; j++) {
+			o = &vh->servers[i]->names[j];
+			if (o->kind == sn->kind && strcmp(o->name, sn->name) == 0)
+				return vh->servers[i];
+		}
+	return NULL;
+}
+
+/* Two servers of one address with the same name: the first answers for
+ * it, as in nginx, which warns; so does portico, naming both places.
+ * Regular expressions are tried in order and never conflict. */
+static void
+check_names(struct cfload *ld, const struct vhosts *vh)
+{
+	const struct server *srv, *first;
+	struct origin here, there;
+	char addr[80];
+	size_t i, j;
+
+	for (i = 1; i < vh->nservers; i++) {
+		srv = vh->servers[i];
+		for (j = 0; j < srv->nnames; j++) {
+			if (srv->names[j].kind == NAME_REGEX ||
+			    (first = name_owner(vh, i, &srv->names[j])) == NULL)
+				continue;
+			here = setting_origin(ld, srv, NULL, "server_name");
+			there = setting_origin(ld, first, NULL, "server_name");
+			cf_warn_at(ld, NULL, 0, "conflicting server name \"%s\" on %s, "
+			    "ignored in %s:%d (first in %s:%d)", name_text(ld->pool,
+			    &srv->names[j]), addr_text(&vh->ss, addr, sizeof(addr)),
+			    here.file, here.line, there.file, there.line);
+		}
+	}
 }
 
 /* One socket per wildcard address:port; a specific address on a port that
@@ -248,25 +283,31 @@ check_scope_logs(struct cfload *ld, struct scope *sc)
 }
 
 static void
-check_named(struct cfload *ld, struct server *srv, const struct tmpl *t,
-    const char *file, int line)
+check_named(struct cfload *ld, struct server *srv, const struct location *loc,
+    const char *setting, const struct tmpl *t)
 {
 	if (t == NULL || t->src[0] != '@')
 		return;
 	if (match_named(srv, t->src) == NULL)
-		conf_error_at(ld, file, line, "unknown named location \"%s\"", t->src);
+		conf_error_for(ld, srv, loc, setting, "unknown named location \"%s\"",
+		    t->src);
 }
 
+/* The @names a level's try_files and error_page lead to; a location's
+ * inherited error_page was checked in its server. */
 static void
-check_scope_refs(struct cfload *ld, struct server *srv, struct scope *sc,
-    const char *file, int line)
+check_scope_refs(struct cfload *ld, struct server *srv,
+    const struct location *loc)
 {
+	const struct scope *sc = loc != NULL ? &loc->sc : &srv->sc;
 	size_t i;
 
 	if (sc->try_files != NULL)
-		check_named(ld, srv, sc->try_files->fallback, file, line);
+		check_named(ld, srv, loc, "try_files", sc->try_files->fallback);
+	if (loc != NULL && !scope_isset(sc, "error_page"))
+		return;
 	for (i = 0; i < sc->error_pages.n; i++)
-		check_named(ld, srv, sc->error_pages.v[i].uri, file, line);
+		check_named(ld, srv, loc, "error_page", sc->error_pages.v[i].uri);
 }
 
 /* Resolve the worker user now, in the master: workers then switch with
@@ -282,16 +323,16 @@ check_user(struct cfload *ld)
 	if (geteuid() != 0)
 		return;
 	if ((pw = getpwnam(m->user)) == NULL) {
-		conf_error_at(ld, NULL, 0, "getpwnam(\"%s\") failed: no such user "
-		    "(set \"user\")", m->user);
+		conf_error_for(ld, NULL, NULL, "user", "getpwnam(\"%s\") failed: no "
+		    "such user (set \"user\")", m->user);
 		return;
 	}
 	m->uid = pw->pw_uid;
 	m->gid = pw->pw_gid;
 	if (m->group != NULL) {
 		if ((gr = getgrnam(m->group)) == NULL) {
-			conf_error_at(ld, NULL, 0, "getgrnam(\"%s\") failed: no such group "
-			    "(set \"user\")", m->group);
+			conf_error_for(ld, NULL, NULL, "user", "getgrnam(\"%s\") failed: "
+			    "no such group", m->group);
 			return;
 		}
 		m->gid = gr->gr_gid;
@@ -317,6 +358,8 @@ conf_check(struct cfload *ld)
 		for (j = 0; j < srv->nlistens; j++)
 			add_to_vhosts(ld, srv, &srv->listens[j]);
 	}
+	for (i = 0; i < cf->nvhosts; i++)
+		check_names(ld, cf->vhosts[i]);
 	build_listeners(ld);
 	conf_tls_contexts(ld);
 	conf_check_upstreams(ld);
@@ -326,11 +369,10 @@ conf_check(struct cfload *ld)
 	for (i = 0; i < cf->nservers; i++) {
 		srv = cf->servers[i];
 		check_scope_logs(ld, &srv->sc);
-		check_scope_refs(ld, srv, &srv->sc, srv->file, srv->line);
+		check_scope_refs(ld, srv, NULL);
 		for (j = 0; j < srv->nlocs; j++) {
 			check_scope_logs(ld, &srv->locs[j]->sc);
-			check_scope_refs(ld, srv, &srv->locs[j]->sc, srv->locs[j]->file,
-			    srv->locs[j]->line);
+			check_scope_refs(ld, srv, srv->locs[j]);
 		}
 	}
 	cf->mime = mime_load(&cf->pool, cf->main.types_file, err, sizeof(err));
@@ -338,8 +380,7 @@ conf_check(struct cfload *ld)
 	if (cf->mime == NULL && ld->seen[i].file == NULL && errno == ENOENT)
 		cf->mime = mime_builtin(&cf->pool);	/* the default is not installed */
 	else if (cf->mime == NULL)
-		conf_error_at(ld, ld->seen[i].file, ld->seen[i].line, "types_file: %s",
-		    err);
+		conf_error_for(ld, NULL, NULL, "types_file", "types_file: %s", err);
 	return ld->errors ? -1 : 0;
 }
 

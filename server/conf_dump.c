@@ -12,17 +12,6 @@
 #include "buf.h"
 #include "conf_int.h"
 
-static const struct dump_ent *
-dump_find(const struct dump *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].name, name) == 0)
-			return &d->v[i];
-	return NULL;
-}
-
 static void
 dump_entries(FILE *out, const struct dump *d, int indent)
 {

@@ -82,11 +82,22 @@ struct cfload {
 
 void	cf_error(struct cfload *, const config_setting_t *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	cf_warn(struct cfload *, const config_setting_t *, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 void	cf_warn_at(struct cfload *, const char *file, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 int	cf_line(const config_setting_t *);
+
+/* Where a setting was written, for checks made after loading. */
+struct origin {
+	const char	*file;
+	int		 line;
+};
+
+struct origin	setting_origin(struct cfload *, const struct server *,
+		    const struct location *, const char *name);
+void	conf_error_for(struct cfload *, const struct server *,
+	    const struct location *, const char *setting, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+const struct dump_ent *dump_find(const struct dump *, const char *name);
 void	conf_report(int level, const char *msg);
 void	conf_error_at(struct cfload *, const char *file, int line, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));
@@ -157,6 +168,15 @@ int	set_limit_conn_status(struct cfload *, struct level *, const config_setting_
 int	set_limit_conn_log_level(struct cfload *, struct level *, const config_setting_t *, void *);
 
 void	merge_headers(struct pool *, void *, const void *, bool);
+
+/* Hints for nginx habits (conf_hint.c) and syntax errors (conf_syntax.c). */
+const char	*conf_nginx_hint(const char *name, unsigned ctx);
+const char	*conf_nearest_setting(const char *name, unsigned ctx);
+
+enum syntax_verdict { SYNTAX_UNKNOWN, SYNTAX_EXPLAINED, SYNTAX_NGINX };
+
+enum syntax_verdict conf_syntax_explain(const char *path, char *why,
+		    size_t size, int *line, const char **hint);
 
 /* Meaning checks after loading (conf_check.c, conf_upstream.c,
  * conf_limit.c). */

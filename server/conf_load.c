@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,72 +16,6 @@
 #include "buf.h"
 #include "conf_int.h"
 #include "log.h"
-
-static bool errors_to_log;
-
-/* At start-up and for -t errors go to stderr as "portico: [emerg] ...";
- * on reload the running master logs them instead. */
-void
-conf_report_to_log(bool yes)
-{
-	errors_to_log = yes;
-}
-
-void
-conf_report(int level, const char *msg)
-{
-	if (level > log_level)
-		return;
-	if (errors_to_log)
-		logmsg(level, "%s", msg);
-	else
-		fprintf(stderr, "portico: [%s] %s\n", log_level_name(level), msg);
-}
-
-int
-cf_line(const config_setting_t *s)
-{
-	for (; s != NULL; s = config_setting_parent(s))
-		if (config_setting_source_line(s) != 0)
-			return config_setting_source_line(s);
-	return 0;
-}
-
-static void
-vreport_at(struct cfload *ld, int level, const config_setting_t *s,
-    const char *fmt, va_list ap)
-{
-	char msg[1024];
-	int n;
-
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n >= 0 && (size_t)n < sizeof(msg) && s != NULL && ld->file != NULL)
-		snprintf(msg + n, sizeof(msg) - (size_t)n, " in %s:%d", ld->file,
-		    cf_line(s));
-	conf_report(level, msg);
-}
-
-void
-cf_error(struct cfload *ld, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport_at(ld, LV_EMERG, s, fmt, ap);
-	va_end(ap);
-	ld->errors++;
-}
-
-void
-cf_warn(struct cfload *ld, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport_at(ld, LV_WARN, s, fmt, ap);
-	va_end(ap);
-	ld->cf->warnings++;
-}
 
 char *
 cf_path(struct cfload *ld, const char *p)
@@ -222,8 +155,20 @@ dump_add(struct cfload *ld, struct dump *d, const config_setting_t *s,
 	d->v[d->n].name = config_setting_name(s) ? pool_strdup(ld->pool,
 	    config_setting_name(s)) : "";
 	d->v[d->n].text = pool_strndup(ld->pool, b.p ? b.p : "", b.len);
+	d->v[d->n].line = cf_line(s);
 	d->n++;
 	buf_free(&b);
+}
+
+const struct dump_ent *
+dump_find(const struct dump *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].name, name) == 0)
+			return &d->v[i];
+	return NULL;
 }
 
 /* "at the main level", "in a server", ...: where a setting is, for messages. */
@@ -249,6 +194,26 @@ field_of(struct cfload *ld, struct level *lv, const struct setting *s)
 	}
 }
 
+/* SPEC.md's message, then how nginx's directive of that name is written
+ * here, or the known setting the name is a near miss of. */
+static void
+unknown_setting(struct cfload *ld, const struct level *lv,
+    const config_setting_t *e)
+{
+	const char *name = config_setting_name(e);
+	const char *hint = conf_nginx_hint(name, lv->ctx);
+	const char *near = hint == NULL ? conf_nearest_setting(name, lv->ctx) : NULL;
+
+	if (hint != NULL)
+		conf_error_at(ld, NULL, 0, "unknown setting \"%s\" in %s:%d; %s",
+		    name, ld->file, cf_line(e), hint);
+	else if (near != NULL)
+		conf_error_at(ld, NULL, 0, "unknown setting \"%s\" in %s:%d; did you "
+		    "mean \"%s\"?", name, ld->file, cf_line(e), near);
+	else
+		cf_error(ld, e, "unknown setting \"%s\"", name);
+}
+
 static int
 apply(struct cfload *ld, struct level *lv, const config_setting_t *e)
 {
@@ -259,7 +224,7 @@ apply(struct cfload *ld, struct level *lv, const config_setting_t *e)
 
 	if (s == NULL) {
 		if (setting_find(name) == NULL)
-			cf_error(ld, e, "unknown setting \"%s\"", name);
+			unknown_setting(ld, lv, e);
 		else
 			cf_error(ld, e, "setting \"%s\" is not allowed %s", name,
 			    conf_ctx_name(lv->ctx));
@@ -305,32 +270,47 @@ cf_group(struct cfload *ld, struct level *lv, const config_setting_t *g)
 	return rc;
 }
 
+/* libconfig's verdict on a file it refused, explained where it can be. */
+static void
+syntax_error(struct cfload *ld, config_t *doc, const char *path)
+{
+	char why[512];
+	const char *hint = NULL;
+	int line;
+
+	switch (conf_syntax_explain(path, why, sizeof(why), &line, &hint)) {
+	case SYNTAX_NGINX:
+		conf_error_at(ld, path, line, "this looks like nginx syntax; portico "
+		    "reads libconfig, see portico.conf(5); portico-convert %s "
+		    "translates it", path);
+		break;
+	case SYNTAX_EXPLAINED:
+		conf_error_at(ld, NULL, 0, "syntax error: %s in %s:%d%s%s", why, path,
+		    line, hint != NULL ? "; " : "", hint != NULL ? hint : "");
+		break;
+	default:
+		conf_error_at(ld, path, config_error_line(doc), "%s",
+		    config_error_text(doc));
+	}
+}
+
 static int
 read_doc(struct cfload *ld, config_t *doc, const char *path,
     const config_setting_t *from)
 {
+	int err;
+
 	config_init(doc);
 	if (config_read_file(doc, path) == CONFIG_TRUE)
 		return 0;
-	if (config_error_type(doc) == CONFIG_ERR_FILE_IO) {
-		int err = errno;
-		if (from != NULL)
-			cf_error(ld, from, "cannot read \"%s\": %s", path,
-			    strerror(err));
-		else {
-			char msg[PATH_MAX + 128];
-			snprintf(msg, sizeof(msg), "cannot read \"%s\": %s", path,
-			    strerror(err));
-			conf_report(LV_EMERG, msg);
-			ld->errors++;
-		}
-	} else {
-		char msg[PATH_MAX + 256];
-		snprintf(msg, sizeof(msg), "%s in %s:%d",
-		    config_error_text(doc), path, config_error_line(doc));
-		conf_report(LV_EMERG, msg);
-		ld->errors++;
-	}
+	err = errno;
+	if (config_error_type(doc) != CONFIG_ERR_FILE_IO)
+		syntax_error(ld, doc, path);
+	else if (from != NULL)
+		cf_error(ld, from, "cannot read \"%s\": %s", path, strerror(err));
+	else
+		conf_error_at(ld, NULL, 0, "cannot read \"%s\": %s", path,
+		    strerror(err));
 	config_destroy(doc);
 	return -1;
 }

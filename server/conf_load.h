@@ -14,6 +14,7 @@ struct config	*conf_load(const char *path, bool check_files);
 void		 conf_free(struct config *);
 void		 conf_release(struct config *);
 void		 conf_report_to_log(bool);
+void		 conf_log_warnings(const struct config *);
 void		 conf_dump(struct config *, FILE *);
 
 #endif

@@ -61,16 +61,16 @@ check_expiry(struct cfload *ld, const struct server *srv, const char *path,
 {
 	const ASN1_TIME *end = X509_get0_notAfter(x);
 	time_t soon = time(NULL) + EXPIRY_WARN_DAYS * 86400;
+	struct origin o = setting_origin(ld, srv, NULL, "ssl_certificate");
 	int days, secs;
 
 	if (X509_cmp_current_time(end) < 0) {
-		cf_warn_at(ld, srv->file, srv->line, "certificate \"%s\" has expired",
-		    path);
+		cf_warn_at(ld, o.file, o.line, "certificate \"%s\" has expired", path);
 		return;
 	}
 	if (X509_cmp_time(end, &soon) < 0 &&
 	    ASN1_TIME_diff(&days, &secs, NULL, end) == 1)
-		cf_warn_at(ld, srv->file, srv->line, "certificate \"%s\" expires in %d "
+		cf_warn_at(ld, o.file, o.line, "certificate \"%s\" expires in %d "
 		    "days", path, days);
 }
 
@@ -84,18 +84,18 @@ load_pairs(struct cfload *ld, const struct server *srv, SSL_CTX *ctx)
 		const char *cert = sc->ssl_certificate.v[i];
 		const char *key = sc->ssl_certificate_key.v[i];
 		if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-			conf_error_at(ld, srv->file, srv->line, "cannot load certificate "
-			    "\"%s\": %s", cert, tls_error());
+			conf_error_for(ld, srv, NULL, "ssl_certificate", "cannot load "
+			    "certificate \"%s\": %s", cert, tls_error());
 			return -1;
 		}
 		if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-			conf_error_at(ld, srv->file, srv->line, "cannot load certificate "
-			    "key \"%s\": %s", key, tls_error());
+			conf_error_for(ld, srv, NULL, "ssl_certificate_key", "cannot load "
+			    "certificate key \"%s\": %s", key, tls_error());
 			return -1;
 		}
 		if (SSL_CTX_check_private_key(ctx) != 1) {
-			conf_error_at(ld, srv->file, srv->line, "certificate \"%s\" and "
-			    "key \"%s\" do not match", cert, key);
+			conf_error_for(ld, srv, NULL, "ssl_certificate_key", "certificate "
+			    "\"%s\" and key \"%s\" do not match", cert, key);
 			ERR_clear_error();
 			return -1;
 		}
@@ -120,9 +120,9 @@ conf_commands(struct cfload *ld, const struct server *srv, SSL_CTX *ctx)
 	SSL_CONF_CTX_set_ssl_ctx(cctx, ctx);
 	for (i = 0; i < kv->n && rc == 0; i++)
 		if (SSL_CONF_cmd(cctx, kv->names[i], kv->values[i]) <= 0) {
-			conf_error_at(ld, srv->file, srv->line, "ssl_conf_command "
-			    "\"%s\" \"%s\" failed: %s", kv->names[i], kv->values[i],
-			    tls_error());
+			conf_error_for(ld, srv, NULL, "ssl_conf_command",
+			    "ssl_conf_command \"%s\" \"%s\" failed: %s", kv->names[i],
+			    kv->values[i], tls_error());
 			rc = -1;
 		}
 	SSL_CONF_CTX_finish(cctx);
@@ -141,23 +141,36 @@ load_key_file(struct cfload *ld, const struct server *srv, const char *path,
 	size_t n;
 
 	if (f == NULL) {
-		conf_error_at(ld, srv->file, srv->line, "ssl_session_ticket_key "
-		    "\"%s\": %s", path, strerror(errno));
+		conf_error_for(ld, srv, NULL, "ssl_session_ticket_key",
+		    "ssl_session_ticket_key \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	switch (tls_session_add_key(ctx, buf, n)) {
 	case -1:
-		conf_error_at(ld, srv->file, srv->line, "at most %d "
+		conf_error_for(ld, srv, NULL, "ssl_session_ticket_key", "at most %d "
 		    "ssl_session_ticket_key files", TLS_TICKET_FILES_MAX);
 		return -1;
 	case -2:
-		conf_error_at(ld, srv->file, srv->line, "ssl_session_ticket_key "
-		    "\"%s\" must be 80 or 48 bytes, not %zu", path, n);
+		conf_error_for(ld, srv, NULL, "ssl_session_ticket_key",
+		    "ssl_session_ticket_key \"%s\" must be 80 or 48 bytes, not %zu",
+		    path, n);
 		return -1;
 	}
 	return 0;
+}
+
+/* The line of the listen that puts the server on TLS. */
+static int
+ssl_listen_line(const struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlistens; i++)
+		if (srv->listens[i].ssl)
+			return srv->listens[i].line;
+	return srv->listens[0].line;	/* on an address another made ssl */
 }
 
 static SSL_CTX *
@@ -168,14 +181,15 @@ build_ctx(struct cfload *ld, struct server *srv)
 	size_t i;
 
 	if (sc->ssl_certificate.n == 0) {
-		conf_error_at(ld, srv->file, srv->line, "no \"ssl_certificate\" is "
-		    "defined for a server that listens with \"ssl\"");
+		conf_error_at(ld, srv->file, ssl_listen_line(srv), "no "
+		    "\"ssl_certificate\" is defined for a server that listens with "
+		    "\"ssl\"");
 		return NULL;
 	}
 	if (sc->ssl_certificate_key.n != sc->ssl_certificate.n) {
-		conf_error_at(ld, srv->file, srv->line, "%zu ssl_certificate but %zu "
-		    "ssl_certificate_key: they go in pairs", sc->ssl_certificate.n,
-		    sc->ssl_certificate_key.n);
+		conf_error_for(ld, srv, NULL, "ssl_certificate_key", "%zu "
+		    "ssl_certificate but %zu ssl_certificate_key: they go in pairs",
+		    sc->ssl_certificate.n, sc->ssl_certificate_key.n);
 		return NULL;
 	}
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
@@ -194,8 +208,8 @@ build_ctx(struct cfload *ld, struct server *srv)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_set_cipher_list(ctx, sc->ssl_ciphers) != 1) {
-		conf_error_at(ld, srv->file, srv->line, "invalid ssl_ciphers \"%s\": %s",
-		    sc->ssl_ciphers, tls_error());
+		conf_error_for(ld, srv, NULL, "ssl_ciphers", "invalid ssl_ciphers "
+		    "\"%s\": %s", sc->ssl_ciphers, tls_error());
 		goto fail;
 	}
 	if (conf_commands(ld, srv, ctx) != 0 || load_pairs(ld, srv, ctx) != 0)
@@ -224,10 +238,12 @@ check_caches(struct cfload *ld, struct server *srv)
 			break;
 		if (o->shared && strcmp(o->name, mine->name) == 0 &&
 		    o->size != mine->size) {
-			conf_error_at(ld, srv->file, srv->line, "ssl_session_cache "
-			    "\"%s\" is %lld bytes here but %lld in %s:%d", mine->name,
-			    mine->size, o->size, cf->servers[i]->file,
-			    cf->servers[i]->line);
+			struct origin first = setting_origin(ld, cf->servers[i], NULL,
+			    "ssl_session_cache");
+			conf_error_for(ld, srv, NULL, "ssl_session_cache",
+			    "ssl_session_cache \"%s\" is %lld bytes here but %lld in "
+			    "%s:%d", mine->name, mine->size, o->size, first.file,
+			    first.line);
 			return -1;
 		}
 	}
@@ -278,8 +294,9 @@ conf_tls_client_ctx(struct cfload *ld, const struct location *loc)
 	if (sc->proxy_ssl_trusted_certificate != NULL ?
 	    SSL_CTX_load_verify_locations(ctx, sc->proxy_ssl_trusted_certificate,
 	    NULL) != 1 : SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		conf_error_at(ld, loc->file, loc->line, "cannot load trusted "
-		    "certificates \"%s\": %s", sc->proxy_ssl_trusted_certificate ?
+		conf_error_for(ld, loc->srv, loc, sc->proxy_ssl_trusted_certificate ?
+		    "proxy_ssl_trusted_certificate" : "proxy_ssl_verify", "cannot load "
+		    "trusted certificates \"%s\": %s", sc->proxy_ssl_trusted_certificate ?
 		    sc->proxy_ssl_trusted_certificate : "(system default)", tls_error());
 		SSL_CTX_free(ctx);
 		return NULL;

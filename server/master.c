@@ -634,8 +634,9 @@ master_run(struct config *cf, bool foreground)
 	gens[0].cf = cf;
 	gens[0].id = next_gen++;
 	ngens = 1;
-	log_foreground = foreground;
 	set_logging(cf);
+	conf_log_warnings(cf);		/* stderr had them: not again */
+	log_foreground = foreground;
 	conf_report_to_log(true);
 	setup_signals();
 	logmsg(LV_NOTICE, "%s/%s started, master process %d", PACKAGE_NAME,

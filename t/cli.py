@@ -44,8 +44,8 @@ p = Portico('include = "sites-enabled/*";\n', files={
     start=False)
 rc, out, err = p.run('-t')
 is_(rc, 1, 'an unknown setting fails -t')
-is_(err.splitlines()[0], 'portico: [emerg] unknown setting "proxy_passs" in %s:7'
-    % os.path.join(p.dir, 'sites-enabled/app'),
+is_(err.splitlines()[0], 'portico: [emerg] unknown setting "proxy_passs" in %s:7; '
+    'did you mean "proxy_pass"?' % os.path.join(p.dir, 'sites-enabled/app'),
     'the error names the file as the include pattern found it, and the line')
 rc, out, err = p.run('-t', '-q')
 like(err, r'unknown setting "proxy_passs"', '-q still prints errors')
@@ -74,7 +74,8 @@ error_case('servers = ( { listen = "127.0.0.1:{port}"; add_header = { Host = "a"
 error_case('servers = ( { listen = "127.0.0.1:{port} default_server"; },\n'
            '  { listen = "127.0.0.1:{port} default_server"; } );\n',
            r'a duplicate default server', 'two default servers on one address')
-error_case('servers = ( { listen = ; } );\n', r'syntax error in .*portico.conf:6',
+error_case('servers = ( { listen = ; } );\n',
+           r'syntax error: expected a value after "listen =", found ";" in .*portico.conf:6',
            'a libconfig syntax error names its line')
 error_case('servers = ( { listen = "127.0.0.1:{port}"; locations = ( { match = "/"; proxy_pass = "http://nosuchupstream"; } ); } );\n',
            r'host not found in proxy_pass', 'proxy_pass naming neither an upstream nor a host')

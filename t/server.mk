@@ -1,6 +1,7 @@
 # Integration tests of the process model, the command line, signals,
 # configuration loading and logs.
 INTEGRATION_TESTS += t/cli.py
+INTEGRATION_TESTS += t/diagnostics.py
 INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py

@@ -886,7 +886,7 @@ errors_in_values(void)
 	    "duplicate header \"X-a\"", "duplicate proxy_set_header names");
 	load_fails("servers = ( { listen = \"80 default_server\"; },\n"
 	    "  { listen = \"80 default_server\"; } );\n",
-	    "a duplicate default server for \"80 default_server\"",
+	    "a duplicate default server for 0.0.0.0:80 in",
 	    "duplicate default_server");
 	load_fails("servers = ( { listen = [ \"8080\", \"8080\" ]; } );\n",
 	    "duplicate listen \"8080\"", "the same listen twice in a server");
