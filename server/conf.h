@@ -313,6 +313,7 @@ struct location {
 	struct ret	*ret;
 	struct proxy_pass *proxy;
 	enum status_format status;
+	bool		 auto_redirect;	/* "/app1/" proxies: "/app1" gets a 301 */
 	struct scope	 sc;
 	struct server	*srv;
 	const char	*file;

@@ -349,6 +349,11 @@ location_block(struct cfload *ld, struct server *srv, const config_setting_t *g)
 		}
 	if (rc != 0)
 		return -1;
+	/* nginx sets this for a location whose name ends in '/' and that
+	 * passes requests on (proxy_pass here). */
+	loc->auto_redirect = loc->proxy != NULL && loc->plen > 0 &&
+	    loc->pattern[loc->plen - 1] == '/' && (loc->kind == MATCH_PREFIX ||
+	    loc->kind == MATCH_PREFIX_STOP || loc->kind == MATCH_EXACT);
 	srv->locs = pool_grow(ld->pool, srv->locs, srv->nlocs, sizeof(*srv->locs));
 	srv->locs[srv->nlocs++] = loc;
 	return 0;

@@ -202,6 +202,7 @@ const struct server	*match_server(const struct vhosts *, struct str host,
 const struct location	*match_location(const struct server *, struct str uri,
 			    struct regex_caps *);
 const struct location	*match_named(const struct server *, const char *name);
+bool			 match_adds_slash(const struct location *, struct str uri);
 
 /* access.c */
 bool	access_allowed(const struct access_list *, const struct sockaddr_storage *);

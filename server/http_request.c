@@ -93,6 +93,10 @@ run_location(struct request *r)
 		request_finalize(r, 413);
 		return;
 	}
+	if (match_adds_slash(r->loc, r->uri)) {
+		request_finalize(r, http_add_slash(r));
+		return;
+	}
 	if (r->loc->ret != NULL) {
 		do_return(r, r->loc->ret);
 		return;

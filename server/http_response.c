@@ -130,6 +130,17 @@ http_location(struct request *r, struct str location)
 	http_set_header(r, "Location", location);
 }
 
+/* Redirect "/dir" to "/dir/", keeping the query: 301. */
+int
+http_add_slash(struct request *r)
+{
+	char *loc = pool_printf(r->pool, "%.*s/%s%.*s", (int)r->uri.n, r->uri.p,
+	    r->args.p ? "?" : "", (int)r->args.n, r->args.p ? r->args.p : "");
+
+	http_location(r, (struct str){ loc, strlen(loc) });
+	return 301;
+}
+
 /* A redirect with nginx's body. */
 void
 http_redirect(struct request *r, int status, struct str location)

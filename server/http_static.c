@@ -247,17 +247,6 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st)
 	return ranges(r, st->st_size);
 }
 
-/* Redirect "/dir" to "/dir/", keeping the query. */
-static int
-add_slash(struct request *r)
-{
-	char *loc = pool_printf(r->pool, "%.*s/%s%.*s", (int)r->uri.n, r->uri.p,
-	    r->args.p ? "?" : "", (int)r->args.n, r->args.p ? r->args.p : "");
-
-	http_location(r, (struct str){ loc, strlen(loc) });
-	return 301;
-}
-
 static int
 directory(struct request *r, char *path)
 {
@@ -307,7 +296,7 @@ serve_uri(struct request *r)
 	if (errno != 0)
 		return open_error(r, path, errno);
 	if (S_ISDIR(st.st_mode))
-		return add_slash(r);
+		return http_add_slash(r);
 	req_log(r, LV_ERROR, 0, "\"%s\" is not a regular file",
 	    req_escape(r, path, strlen(path)));
 	return 404;

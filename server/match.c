@@ -69,10 +69,23 @@ match_server(const struct vhosts *vh, struct str host, struct regex_caps *caps)
 	return vh->def;
 }
 
+/* uri is loc's name without its final slash. */
+static bool
+slash_short(const struct location *loc, struct str uri)
+{
+	return loc->auto_redirect && loc->plen == uri.n + 1 &&
+	    memcmp(loc->pattern, uri.p, uri.n) == 0;
+}
+
+/*
+ * The location for uri.  nginx's auto_redirect: when no location is named
+ * uri itself but one that proxies is named uri + "/", that one is chosen,
+ * before any regex, and match_adds_slash() says so.
+ */
 const struct location *
 match_location(const struct server *srv, struct str uri, struct regex_caps *caps)
 {
-	const struct location *prefix = NULL, *loc;
+	const struct location *prefix = NULL, *slash = NULL, *loc;
 	size_t i;
 
 	for (i = 0; i < srv->nlocs; i++) {
@@ -81,6 +94,8 @@ match_location(const struct server *srv, struct str uri, struct regex_caps *caps
 		case MATCH_EXACT:
 			if (loc->plen == uri.n && memcmp(loc->pattern, uri.p, uri.n) == 0)
 				return loc;
+			if (slash_short(loc, uri))
+				slash = loc;
 			break;
 		case MATCH_PREFIX:
 		case MATCH_PREFIX_STOP:
@@ -88,11 +103,15 @@ match_location(const struct server *srv, struct str uri, struct regex_caps *caps
 			    memcmp(loc->pattern, uri.p, loc->plen) == 0 &&
 			    (prefix == NULL || loc->plen > prefix->plen))
 				prefix = loc;
+			else if (slash_short(loc, uri))
+				slash = loc;
 			break;
 		default:
 			break;
 		}
 	}
+	if (slash != NULL && (prefix == NULL || prefix->plen < uri.n))
+		return slash;
 	if (prefix != NULL && prefix->kind == MATCH_PREFIX_STOP)
 		return prefix;
 	for (i = 0; i < srv->nlocs; i++) {
@@ -115,4 +134,12 @@ match_named(const struct server *srv, const char *name)
 		    strcmp(srv->locs[i]->pattern, name) == 0)
 			return srv->locs[i];
 	return NULL;
+}
+
+/* The location was chosen for uri without its final slash: the answer is
+ * a redirect to uri + "/". */
+bool
+match_adds_slash(const struct location *loc, struct str uri)
+{
+	return loc->auto_redirect && loc->plen > uri.n;
 }

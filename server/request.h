@@ -15,6 +15,7 @@ void		 http_add_header(struct request *, const char *name, struct str);
 void		 http_error_body(struct request *, int status);
 void		 http_location(struct request *, struct str location);
 void		 http_redirect(struct request *, int status, struct str location);
+int		 http_add_slash(struct request *);
 typedef void	 (*header_fn)(void *arg, const char *name, struct str value);
 void		 http_each_header(struct request *, header_fn, void *arg);
 void		 http_build_head(struct request *, struct buf *);

@@ -69,6 +69,14 @@ with Portico(CONF) as p:
     is_(e['path'], '/plain/a%20b?q=1', 'without a URI part the request URI goes unchanged, still encoded')
     is_(echo(P, '/app1/x/y?z=1')[2]['path'], '/x/y?z=1', 'a URI part replaces the location prefix')
     is_(echo(P, '/api/users')[2]['path'], '/v2/users', 'with a longer URI part too')
+    st, h, e = echo(P, '/app1')
+    ok(st == 301 and h.get('location') == 'http://127.0.0.1:%d/app1/' % P,
+       'the proxied prefix without its slash: 301 to it, as nginx (%s %s)'
+       % (st, h.get('location')))
+    st, h, e = echo(P, '/api?a=1&b=2', method='POST', body=b'x')
+    ok(st == 301 and h.get('location') == 'http://127.0.0.1:%d/api/?a=1&b=2' % P,
+       'the query string is kept, whatever the method')
+    is_(echo(P, '/app')[2]['path'], '/app', 'a shorter name goes to "/", proxied unchanged')
     st, h, e = echo(P, '/byname/x')
     ok(st == 200 and e['path'] == '/x', 'a host name in proxy_pass is resolved (localhost)')
 

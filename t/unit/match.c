@@ -147,7 +147,22 @@ static const char *servers_conf =
     "    ); },\n"
     /* port 8084: no "/" location */
     "  { server_name = \"noroot.test\"; listen = \"8084\";\n"
-    "    locations = ( { match = \"/a/\"; }, { match = \"~ ^/r\"; } ); }\n"
+    "    locations = ( { match = \"/a/\"; }, { match = \"~ ^/r\"; } ); },\n"
+    /* port 8085: nginx's redirect to the proxied prefix's slash */
+    "  { server_name = \"slash.test\"; listen = \"8085\";\n"
+    "    locations = (\n"
+    "      { match = \"/\"; },\n"
+    "      { match = \"/app1/\"; proxy_pass = \"http://127.0.0.1:1/\"; },\n"
+    "      { match = \"^~ /app2/\"; proxy_pass = \"http://127.0.0.1:1\"; },\n"
+    "      { match = \"/app3/\"; proxy_pass = \"http://127.0.0.1:1\"; },\n"
+    "      { match = \"= /app3\"; },\n"
+    "      { match = \"/app4\"; },\n"
+    "      { match = \"/app4/\"; proxy_pass = \"http://127.0.0.1:1\"; },\n"
+    "      { match = \"~ ^/app5\"; },\n"
+    "      { match = \"/app5/\"; proxy_pass = \"http://127.0.0.1:1\"; },\n"
+    "      { match = \"= /app6/\"; proxy_pass = \"http://127.0.0.1:1\"; },\n"
+    "      { match = \"/static/\"; }\n"
+    "    ); }\n"
     ");\n";
 
 static void
@@ -311,6 +326,45 @@ locations(const struct config *cf)
 	    srv->sc.index.n, "the implicit location has the server's settings");
 }
 
+/* The location for uri, and whether the answer is a redirect to uri/. */
+static void
+slash_case(const struct server *srv, const char *uri, const char *want,
+    bool redirect, const char *desc)
+{
+	struct str u = { uri, strlen(uri) };
+	struct regex_caps caps;
+	const struct location *loc;
+
+	memset(&caps, 0, sizeof(caps));
+	loc = match_location(srv, u, &caps);
+	is_str(loc == &srv->deflt ? "(default)" : loc->match_text, want,
+	    "%s: %s", uri, desc);
+	is_int(match_adds_slash(loc, u), redirect, "%s: %s", uri,
+	    redirect ? "a redirect to the slash" : "no redirect");
+}
+
+static void
+slashes(const struct config *cf)
+{
+	const struct server *srv = server_named(cf, "slash.test");
+
+	ok(srv != NULL, "the redirect test server exists");
+	if (srv == NULL)
+		return;
+	slash_case(srv, "/app1", "/app1/", true, "a proxied prefix with a slash");
+	slash_case(srv, "/app1/", "/app1/", false, "the prefix itself");
+	slash_case(srv, "/app1/x", "/app1/", false, "below it");
+	slash_case(srv, "/app2", "^~ /app2/", true, "a \"^~\" prefix too");
+	slash_case(srv, "/app3", "= /app3", false, "an exact location wins");
+	slash_case(srv, "/app4", "/app4", false, "so does a prefix named so");
+	slash_case(srv, "/app5", "/app5/", true, "the redirect comes before regexes");
+	slash_case(srv, "/app6", "= /app6/", true, "an exact location that proxies");
+	slash_case(srv, "/static", "/", false, "not for a location that does not "
+	    "proxy");
+	slash_case(srv, "/app", "/", false, "only one character short");
+	slash_case(srv, "/app1x", "/", false, "nor another name");
+}
+
 int
 main(void)
 {
@@ -327,6 +381,7 @@ main(void)
 	if (cf != NULL) {
 		servers(cf);
 		locations(cf);
+		slashes(cf);
 		conf_free(cf);
 	}
 	rm_rf(dir);
