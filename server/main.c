@@ -117,6 +117,63 @@ pid_path(const char *file)
 	return out;
 }
 
+/* The pid in the pid file at path: -1 when it cannot be opened (errno
+ * says why), 0 when it holds no pid; its first line is left in line. */
+static long
+read_pid(const char *path, char *line, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	char *end;
+	long pid;
+
+	if (f == NULL)
+		return -1;
+	if (fgets(line, (int)size, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	pid = strtol(line, &end, 10);
+	return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
+}
+
+/* The short name of a process, "" if it is gone. */
+static void
+comm_of(const char *pid, char *name, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	name[0] = '\0';
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	if (fgets(name, (int)size, f) == NULL)
+		name[0] = '\0';
+	fclose(f);
+}
+
+/*
+ * Does the pid file name a running master?  Only if its process lives and
+ * is portico (its name is ours): a pid file outlives a master killed with
+ * SIGKILL, and its pid may since have gone to another program.
+ */
+static bool
+already_running(const char *path)
+{
+	char line[32], pid[24], theirs[32], ours[32];
+	long n = read_pid(path, line, sizeof(line));
+
+	if (n <= 0 || n == (long)getpid())
+		return false;
+	snprintf(pid, sizeof(pid), "%ld", n);
+	comm_of(pid, theirs, sizeof(theirs));
+	comm_of("self", ours, sizeof(ours));
+	if (theirs[0] == '\0' || strcmp(theirs, ours) != 0)
+		return false;
+	fprintf(stderr, "portico: [emerg] portico is already running (pid %ld, "
+	    "pid file %s)\n", n, path);
+	return true;
+}
+
 static int
 send_signal(const char *file, const char *name)
 {
@@ -127,8 +184,7 @@ send_signal(const char *file, const char *name)
 		{ "stop", SIGTERM }, { "quit", SIGQUIT }, { "reload", SIGHUP },
 		{ "reopen", SIGUSR1 },
 	};
-	char *path = pid_path(file), buf[32], *end;
-	FILE *f;
+	char *path = pid_path(file), buf[32];
 	long pid;
 	size_t i;
 
@@ -140,16 +196,12 @@ send_signal(const char *file, const char *name)
 		    "quit, reload or reopen)\n", name);
 		return 1;
 	}
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((pid = read_pid(path, buf, sizeof(buf))) < 0) {
 		fprintf(stderr, "portico: [error] open() \"%s\" failed (%d: %s)\n",
 		    path, errno, strerror(errno));
 		return 1;
 	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	pid = strtol(buf, &end, 10);
-	if (pid <= 0 || (*end != '\n' && *end != '\0')) {
+	if (pid == 0) {
 		fprintf(stderr, "portico: [error] invalid PID number \"%s\" in \"%s\"\n",
 		    buf, path);
 		return 1;
@@ -204,5 +256,9 @@ main(int argc, char **argv)
 	cf = conf_load(file, true);
 	if (cf == NULL)
 		return 1;
+	if (already_running(cf->main.pid)) {
+		conf_free(cf);
+		return 1;
+	}
 	return master_run(cf, fg);
 }

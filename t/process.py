@@ -48,6 +48,37 @@ is_(rc, 0, '-s stop')
 ok(wait_for(lambda: not os.path.exists('/proc/%d' % master)), 'the master exits')
 ok(not os.path.exists(pidfile), 'and removes its pid file')
 
+# A second copy with the same pid file says what runs, before it would fail
+# to bind; a pid file that names a dead process, or another program, is
+# stale and does not stop a start.
+with Portico(SITE, files=FILES) as p:
+    pidfile = os.path.join(p.dir, 'portico.pid')
+    ok(wait_for(lambda: os.path.exists(pidfile)), 'the master wrote its pid file')
+    rc, out, err = p.run()
+    is_(rc, 1, 'a second copy exits 1')
+    is_(err, 'portico: [emerg] portico is already running (pid %d, pid file %s)\n'
+        % (p.pid(), pidfile), 'and says which master runs, and nothing about binding')
+    rc, out, err = p.run('-t')
+    is_(rc, 0, '-t is not affected')
+    is_(p.run('-s', 'reopen')[0], 0, 'nor is -s')
+    is_(get(p.port)[0], 200, 'the first copy serves on')
+p = Portico(SITE, files=FILES, start=False)
+pidfile = os.path.join(p.dir, 'portico.pid')
+dead = subprocess.Popen(['true'])
+dead.wait()
+other = subprocess.Popen(['sleep', '30'])
+for pid, what in ((dead.pid, 'a dead process'), (other.pid, 'a live process that is not portico')):
+    with open(pidfile, 'w') as f:
+        f.write('%d\n' % pid)
+    r = subprocess.run([PORTICO, '-c', p.conf_path], capture_output=True, text=True, timeout=20)
+    ok(r.returncode == 0 and 'already running' not in r.stderr,
+       'a pid file naming %s is stale: portico starts' % what)
+    is_(get(p.port)[0], 200, '  and serves')
+    p.run('-s', 'stop')
+    ok(wait_for(lambda: not os.path.exists(pidfile)), '  and stops')
+other.kill()
+other.wait()
+
 # The pool: start, growth to keep min_spare idle, max, shrink.
 with Portico(with_workers('start = 3; min_spare = 2; max_spare = 3; max = 6;'),
              files=FILES, main=False) as p:
