@@ -30,6 +30,13 @@
 
 #define Q(s)		"\"" s "\""
 
+/* TLS 1.2 suites of Mozilla's "intermediate" profile with forward secrecy
+ * by ECDHE only: AES-GCM and ChaCha20-Poly1305, no CBC (LUCKY13). */
+#define MOZILLA_INTERMEDIATE \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 const struct setting settings[] = {
 	/* structure */
 	{ "include", M, NONE, NULL, set_include, NULL,
@@ -127,12 +134,12 @@ const struct setting settings[] = {
 	    NULL, SET_LIST },
 	{ "ssl_protocols", M | S, SCOPE(ssl_protocols), Q("TLSv1.2 TLSv1.3"),
 	    set_ssl_protocols, NULL, 0 },
-	{ "ssl_ciphers", M | S, SCOPE(ssl_ciphers), Q("HIGH:!aNULL:!MD5"), set_string,
-	    NULL, 0 },
+	{ "ssl_ciphers", M | S, SCOPE(ssl_ciphers), Q(MOZILLA_INTERMEDIATE),
+	    set_string, NULL, 0 },
 	{ "ssl_conf_command", M | S, SCOPE(ssl_conf_command), NULL,
 	    set_ssl_conf_command, NULL, SET_GROUP },
 	{ "ssl_prefer_server_ciphers", M | S, SCOPE(ssl_prefer_server_ciphers),
-	    "false", set_bool, NULL, 0 },
+	    "true", set_bool, NULL, 0 },
 	{ "ssl_session_cache", M | S, SCOPE(ssl_session_cache), Q("shared:SSL:10m"),
 	    set_ssl_session_cache, NULL, 0 },
 	{ "ssl_session_timeout", M | S, SCOPE(ssl_session_timeout), Q("10m"),

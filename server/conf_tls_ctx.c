@@ -203,8 +203,12 @@ build_ctx(struct cfload *ld, struct server *srv)
 	 * for a fatal error and drop the session from the cache (nginx sets
 	 * the same option). */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-	    SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    (sc->ssl_prefer_server_ciphers ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
+	    SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* The server's order, except that a client putting ChaCha20 first
+	 * (one without AES instructions) gets it. */
+	if (sc->ssl_prefer_server_ciphers)
+		SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
+		    SSL_OP_PRIORITIZE_CHACHA);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_set_cipher_list(ctx, sc->ssl_ciphers) != 1) {

@@ -2,6 +2,7 @@
 # configuration loading and logs.
 INTEGRATION_TESTS += t/cli.py
 INTEGRATION_TESTS += t/diagnostics.py
+INTEGRATION_TESTS += t/defaults.py
 INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py
