@@ -3,6 +3,7 @@
 INTEGRATION_TESTS += t/cli.py
 INTEGRATION_TESTS += t/diagnostics.py
 INTEGRATION_TESTS += t/defaults.py
+INTEGRATION_TESTS += t/demo.py
 INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py
