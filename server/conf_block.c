@@ -334,6 +334,15 @@ location_block(struct cfload *ld, struct server *srv, const config_setting_t *g)
 		cf_error(ld, g, "location without \"match\"");
 		return -1;
 	}
+	/* After the whole block: "match" may come after "proxy_pass". */
+	if (rc == 0 && loc->proxy != NULL && loc->proxy->uri != NULL &&
+	    (loc->kind == MATCH_REGEX || loc->kind == MATCH_REGEX_CI ||
+	    loc->kind == MATCH_NAMED)) {
+		conf_error_for(ld, srv, loc, "proxy_pass", "proxy_pass \"%s\" cannot "
+		    "have a URI part in a location given by a regular expression or a "
+		    "named location", loc->proxy->text);
+		return -1;
+	}
 	if (rc == 0 && loc->alias != NULL &&
 	    scope_isset(&loc->sc, "root")) {
 		conf_error_for(ld, srv, loc, "alias", "location \"%s\" sets both "

@@ -424,13 +424,6 @@ set_proxy_pass(SET_ARGS)
 	if (slash != NULL) {
 		pp->uri = pool_strdup(ld->pool, slash);
 		pp->urilen = strlen(slash);
-		if (loc->kind == MATCH_REGEX || loc->kind == MATCH_REGEX_CI ||
-		    loc->kind == MATCH_NAMED) {
-			cf_error(ld, v, "proxy_pass \"%s\" cannot have a URI part in a "
-			    "location given by a regular expression or a named location",
-			    s);
-			return -1;
-		}
 	}
 	loc->proxy = pp;
 	return 0;

@@ -174,6 +174,15 @@ p = Portico('servers = ( { listen = "127.0.0.1:{port}"; locations = ( { match = 
             '  proxy_ssl_trusted_certificate = "none.pem"; } ); } );\n', start=False)
 t_fails(p, r'cannot load trusted certificates ".*none.pem": .* in %(dir)s/portico.conf:9\n',
         'missing trusted certificates, at proxy_ssl_trusted_certificate')
+for order in ('match = "~ ^/a";\n  proxy_pass = "http://127.0.0.1:1/x";',
+              'proxy_pass = "http://127.0.0.1:1/x";\n  match = "~ ^/a";'):
+    p = Portico('servers = ( { listen = "127.0.0.1:{port}"; locations = ( {\n  %s } ); } );\n'
+                % order, start=False)
+    t_fails(p, r'proxy_pass "http://127.0.0.1:1/x" cannot have a URI part in a location given '
+            r'by a regular expression or a named location in %%(dir)s/portico.conf:%d\n'
+            % (8 if order.startswith('match') else 7),
+            'a URI part in a regex location, %s' % ('proxy_pass after match' if
+                                                    order.startswith('match') else 'before it'))
 if os.geteuid() == 0:
     p = Portico('\nuser = "no-such-user-here";\n' + 'servers = ( { listen = "127.0.0.1:{port}"; } );\n',
                 start=False)
