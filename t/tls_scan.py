@@ -18,6 +18,13 @@ if TESTSSL is None:
     ok(True, 'testssl.sh finds nothing to fault # SKIP testssl.sh is not installed '
        '(Debian package testssl.sh)')
     done()
+# The scan takes minutes and checks settings, not memory: once, in the plain
+# build, is enough.
+if '--enable-sanitizers' in subprocess.run([PORTICO, '-V'], capture_output=True,
+                                           text=True).stderr:
+    ok(True, 'testssl.sh finds nothing to fault # SKIP a sanitizer build; the plain '
+       'build scans the same defaults')
+    done()
 
 CERTS = tempfile.mkdtemp(prefix='portico-certs.')
 os.chmod(CERTS, 0o755)
