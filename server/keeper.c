@@ -396,8 +396,6 @@ keeper_needed(const struct config *cf)
 void
 keeper_main(struct config *cf)
 {
-	size_t l;
-
 	struct epoll_event ev[EVENTS];
 	int i, n, timeout;
 
@@ -405,8 +403,6 @@ keeper_main(struct config *cf)
 	privileges_drop(cf);
 	prctl(PR_SET_NAME, "portico-keeper");
 	handoff_keep(true, false);
-	for (l = 0; l < cf->nlisteners; l++)	/* it accepts nothing */
-		close(cf->listeners[l].fd);
 	setup();
 	while (!wait_quit) {
 		clock_update();

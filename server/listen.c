@@ -130,19 +130,22 @@ listen_find(const struct config *cf, const struct sockaddr_storage *ss,
 	return NULL;
 }
 
-/* Close the sockets no live configuration listens on any more.  Workers of
- * retired configurations keep their own copies until they exit. */
+/*
+ * Close the sockets keep does not listen on (all of them when keep is
+ * NULL).  The master calls it when a reload is done or failed, each child
+ * of the master at its start: a dropped address is then closed everywhere
+ * at once and refuses connections, and it can be bound again later.
+ */
 void
-listen_close_unused(const struct config *const *live, size_t nlive)
+listen_close_unused(const struct config *keep)
 {
-	size_t i, j, k;
+	size_t i, k;
 	bool used;
 
 	for (i = 0; i < nbound; ) {
 		used = false;
-		for (j = 0; j < nlive && !used; j++)
-			for (k = 0; k < live[j]->nlisteners && !used; k++)
-				used = live[j]->listeners[k].fd == bound[i].fd;
+		for (k = 0; keep != NULL && k < keep->nlisteners && !used; k++)
+			used = keep->listeners[k].fd == bound[i].fd;
 		if (used) {
 			i++;
 			continue;

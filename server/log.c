@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "log.h"
 
@@ -22,6 +23,7 @@ int log_foreground;
 
 static struct log_file log_stderr = { NULL, NULL, 2, NULL, 0 };
 static struct log_file *main_log = &log_stderr;
+static struct buf *capture;
 
 static const char *level_names[] = {
 	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
@@ -85,6 +87,15 @@ log_file_reopen(struct log_file *lf)
 	}
 	lf->fd = fd;
 	return 0;
+}
+
+/* From now on, until called with NULL, also add each message at warn or
+ * above to b as "[level] message\n": the master's reload tells its caller
+ * what went wrong in the words of the log. */
+void
+log_capture(struct buf *b)
+{
+	capture = b;
 }
 
 void
@@ -155,7 +166,7 @@ log_vctx(const struct log_ctx *ctx, int level, int err, const char *fmt,
 	static const char mark[] = LOG_CUT_MARK;
 	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX], raw[LOG_LINE_MAX / 2],
 	    tail[LOG_LINE_MAX / 2];
-	size_t n, msg_len, raw_len, tail_len, room;
+	size_t n, head, msg_len, raw_len, tail_len, room;
 	bool msg_cut = false, tail_cut = false;
 	struct log_file *lf;
 	int k;
@@ -163,8 +174,9 @@ log_vctx(const struct log_ctx *ctx, int level, int err, const char *fmt,
 	if (level > log_level)
 		return;
 	clock_update();
-	n = fitted(snprintf(line, sizeof(line), "%s [%s] %d#0: ", now.log_time,
-	    level_names[level], (int)getpid()), sizeof(line), &msg_cut);
+	n = head = fitted(snprintf(line, sizeof(line), "%s [%s] %d#0: ",
+	    now.log_time, level_names[level], (int)getpid()), sizeof(line),
+	    &msg_cut);
 	if (ctx != NULL && ctx->conn != 0)
 		n += fitted(snprintf(line + n, sizeof(line) - n, "*%llu ",
 		    (unsigned long long)ctx->conn), sizeof(line) - n, &msg_cut);
@@ -187,6 +199,9 @@ log_vctx(const struct log_ctx *ctx, int level, int err, const char *fmt,
 	}
 	memcpy(line + n, tail, tail_len);
 	n += tail_len;
+	if (capture != NULL && level <= LV_WARN)
+		buf_printf(capture, "[%s] %.*s\n", level_names[level],
+		    (int)(n - head), line + head);
 	line[n++] = '\n';
 
 	lf = ctx != NULL && ctx->file != NULL ? ctx->file : main_log;

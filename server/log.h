@@ -15,6 +15,8 @@ enum log_level {
 };
 
 /* A log file, shared by every setting that names the same path. */
+struct buf;
+
 struct log_file {
 	struct log_file	*next;
 	char		*path;		/* NULL for stderr */
@@ -42,6 +44,7 @@ struct log_file	*log_main(void);
 int		 log_file_open(struct log_file *);
 int		 log_file_reopen(struct log_file *);
 void		 log_file_close(struct log_file *);
+void		 log_capture(struct buf *);
 
 void	 logmsg(int level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -23,25 +23,29 @@
 #include "conf_load.h"
 #include "log.h"
 #include "master.h"
+#include "verdict.h"
 
 #define DEFAULT_CONF	SYSCONFDIR "/portico/portico.conf"
 #define DEFAULT_PID	RUNSTATEDIR "/portico.pid"
+#define RELOAD_WAIT	5	/* seconds -s reload waits for the verdict */
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: portico [-c file] [-t | -T] [-q] [-f] "
-	    "[-s stop|quit|reload|reopen] [-v | -V] [-h]\n"
+	    "[-s stop|quit|reload|reopen] [-w seconds] [-v | -V] [-h]\n"
 	    "  -c file   configuration file (default: %s)\n"
 	    "  -t        check the configuration and exit\n"
 	    "  -T        check, then print the effective configuration\n"
 	    "  -q        with -t: print only errors\n"
 	    "  -f        stay in the foreground\n"
 	    "  -s signal send a signal to the master: stop, quit, reload, reopen\n"
+	    "  -w secs   with -s reload: wait this long for the verdict (default %d,\n"
+	    "            0: do not wait)\n"
 	    "  -v        print the version\n"
 	    "  -V        print the version and build details\n"
-	    "  -h        print this help\n", DEFAULT_CONF);
+	    "  -h        print this help\n", DEFAULT_CONF, RELOAD_WAIT);
 }
 
 static void
@@ -174,8 +178,78 @@ already_running(const char *path)
 	return true;
 }
 
+/* Print each logged line of a verdict as -t prints errors. */
+static void
+print_errors(const char *errors)
+{
+	const char *eol;
+
+	for (; *errors != '\0'; errors = eol + 1) {
+		if ((eol = strchr(errors, '\n')) == NULL)
+			eol = errors + strlen(errors);
+		fprintf(stderr, "portico: %.*s\n", (int)(eol - errors), errors);
+		if (*eol == '\0')
+			break;
+	}
+}
+
 static int
-send_signal(const char *file, const char *name)
+signal_master(pid_t pid, int sig)
+{
+	if (kill(pid, sig) == 0)
+		return 0;
+	fprintf(stderr, "portico: [error] kill(%d, %d) failed (%d: %s)\n", (int)pid,
+	    sig, errno, strerror(errno));
+	return 1;
+}
+
+/*
+ * -s reload: signal the master, then wait up to wait_s seconds for the
+ * verdict it writes beside the pid file (verdict.c) and say it: the exit
+ * status.  A master that writes none (one started before portico had the
+ * page) is only signalled.
+ */
+static int
+reload(const char *pidfile, pid_t pid, int wait_s)
+{
+	static struct verdict v;
+	uint64_t before;
+	int i, rc = 0;
+
+	if (verdict_attach(pidfile, pid) != 0) {
+		fprintf(stderr, "portico: [warn] no reload verdict of pid %d beside "
+		    "\"%s\"; the signal is sent, see the error log\n", (int)pid,
+		    pidfile);
+		return signal_master(pid, SIGHUP);
+	}
+	before = verdict_begun();
+	if (signal_master(pid, SIGHUP) != 0)
+		return 1;
+	for (i = 0; i < wait_s * 50 && (rc = verdict_poll(before, &v)) == 0; i++)
+		usleep(20000);
+	if (rc == 0) {
+		fprintf(stderr, "portico: [error] the master (pid %d) gave no verdict "
+		    "within %d s; the reload may still be under way, see the error "
+		    "log\n", (int)pid, wait_s);
+		return 1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "portico: [error] the master (pid %d) is stopping or "
+		    "gone; not reloaded\n", (int)pid);
+		return 1;
+	}
+	print_errors(v.errors);
+	if (v.failed) {
+		fprintf(stderr, "portico: reload failed: keeping the running "
+		    "configuration (generation %u)\n", v.generation);
+		return 1;
+	}
+	printf("portico: reloaded: generation %u serves\n", v.generation);
+	return 0;
+}
+
+static int
+send_signal(const char *file, const char *name, int wait_s)
 {
 	static const struct {
 		const char	*name;
@@ -187,6 +261,7 @@ send_signal(const char *file, const char *name)
 	char *path = pid_path(file), buf[32];
 	long pid;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (strcmp(name, sigs[i].name) == 0)
@@ -206,13 +281,12 @@ send_signal(const char *file, const char *name)
 		    buf, path);
 		return 1;
 	}
-	if (kill((pid_t)pid, sigs[i].sig) != 0) {
-		fprintf(stderr, "portico: [error] kill(%ld, %d) failed (%d: %s)\n", pid,
-		    sigs[i].sig, errno, strerror(errno));
-		return 1;
-	}
+	if (sigs[i].sig == SIGHUP && wait_s > 0)
+		rc = reload(path, (pid_t)pid, wait_s);
+	else
+		rc = signal_master((pid_t)pid, sigs[i].sig);
 	free(path);
-	return 0;
+	return rc;
 }
 
 int
@@ -221,10 +295,11 @@ main(int argc, char **argv)
 	const char *file = DEFAULT_CONF, *sig = NULL;
 	bool test = false, dump = false, quiet = false, fg = false;
 	struct config *cf;
-	int ch;
+	int ch, wait_s = RELOAD_WAIT;
+	char *end;
 
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "c:tTqfs:vVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:tTqfs:w:vVh")) != -1) {
 		switch (ch) {
 		case 'c': file = optarg; break;
 		case 't': test = true; break;
@@ -232,6 +307,14 @@ main(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'f': fg = true; break;
 		case 's': sig = optarg; break;
+		case 'w':
+			wait_s = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || wait_s < 0 || wait_s > 3600) {
+				fprintf(stderr, "portico: invalid option: \"-w %s\" (expected "
+				    "seconds, 0 to 3600)\n", optarg);
+				return 1;
+			}
+			break;
 		case 'v': version(false); return 0;
 		case 'V': version(true); return 0;
 		case 'h': usage(stdout); return 0;
@@ -247,7 +330,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (sig != NULL)
-		return send_signal(file, sig);
+		return send_signal(file, sig, wait_s);
 	if (test) {
 		if (quiet)
 			log_level = LV_ERROR;

@@ -53,7 +53,7 @@ candidate(const struct sb_slot *s, int64_t now_msec, long long min_rate,
 {
 	int64_t age = now_msec - s->since;
 
-	if (s->parkable)
+	if (s->role != SB_WORKER || s->parkable)
 		return false;
 	if (s->state == SB_KEEPALIVE) {
 		c->reason = SHED_IDLE;

@@ -1,9 +1,10 @@
 /*
  * The status page (`status = "text" | "json" | "prometheus"` in a
- * location): workers by state from the scoreboard, connections and
- * requests served, every upstream server's state, load, counters and
- * last health check, the TLS session caches and the limit_conn zones, all
- * read from shared memory.  The Prometheus form
+ * location): workers by state from the scoreboard, the master's helper
+ * processes by role, connections and requests served, every upstream
+ * server's state, load, counters and last health check, the TLS session
+ * caches, the limit_conn zones and the shared segment's zones, all read
+ * from shared memory.  The Prometheus form
  * follows the text exposition format 0.0.4 and its naming rules (base
  * units, _total for counters).
  */
@@ -19,6 +20,7 @@
 #include "http.h"
 #include "request.h"
 #include "scoreboard.h"
+#include "shm.h"
 #include "ssl_cache.h"
 #include "status.h"
 #include "tls_session.h"
@@ -26,8 +28,10 @@
 #include "upstream_state.h"
 
 struct totals {
-	int		 workers[SB_NSTATES];
-	int		 nworkers;
+	int		 workers[SB_NSTATES];	/* workers by state */
+	int		 roles[SB_NROLES];	/* children by role */
+	int		 zones;			/* of the shared segment */
+	size_t		 zone_bytes;
 	uint64_t	 connections;
 	uint64_t	 requests;
 };
@@ -45,17 +49,18 @@ count(struct totals *t)
 	uint32_t i;
 
 	memset(t, 0, sizeof(*t));
+	t->zones = shm_zone_count(&t->zone_bytes);
 	t->connections = sb->retired_connections;
 	t->requests = sb->retired_requests;
 	for (i = 0; i < sb->high; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (s->pid == 0)
+		if (s->pid == 0 || s->role >= SB_NROLES)
 			continue;
-		t->nworkers++;
-		if (s->state < SB_NSTATES)
-			t->workers[s->state]++;
+		t->roles[s->role]++;
 		t->connections += s->connections;
 		t->requests += s->requests;
+		if (s->role == SB_WORKER && s->state < SB_NSTATES)
+			t->workers[s->state]++;
 	}
 }
 
@@ -160,7 +165,7 @@ text_workers(struct buf *b)
 
 	for (i = 0; i < sb->high; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (s->pid == 0)
+		if (s->pid == 0 || s->role != SB_WORKER)
 			continue;
 		buf_printf(b, "  pid %d %s connections=%llu requests=%llu",
 		    (int)s->pid, sb_state_name(s->state),
@@ -174,6 +179,25 @@ text_workers(struct buf *b)
 	}
 }
 
+/* The master's helpers: each with its role and how long it has run. */
+static void
+text_helpers(struct buf *b, const struct totals *t)
+{
+	uint32_t i;
+	int role, n = 0;
+
+	for (role = SB_WORKER + 1; role < SB_NROLES; role++)
+		n += t->roles[role];
+	buf_printf(b, "helpers: %d\n", n);
+	for (i = 0; i < sb->high; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s->pid > 1 && s->role != SB_WORKER)
+			buf_printf(b, "  pid %d %s up=%llds\n", (int)s->pid,
+			    sb_role_name(s->role),
+			    (long long)((now.msec - s->started) / 1000));
+	}
+}
+
 static void
 text(struct buf *b, const struct config *cf, const struct totals *t)
 {
@@ -184,12 +208,13 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 
 	buf_printf(b, "portico %s, up %lld s\n", PACKAGE_VERSION,
 	    (long long)((now.msec - sb->started) / 1000));
-	buf_printf(b, "workers: %d", t->nworkers);
+	buf_printf(b, "workers: %d", t->roles[SB_WORKER]);
 	for (s = SB_STARTING; s < SB_NSTATES; s++)
 		buf_printf(b, "%s%s %d", s == SB_STARTING ? " (" : ", ",
 		    sb_state_name(s), t->workers[s]);
 	buf_adds(b, ")\n");
 	text_workers(b);
+	text_helpers(b, t);
 	buf_printf(b, "connections: %llu\nrequests: %llu\n",
 	    (unsigned long long)t->connections, (unsigned long long)t->requests);
 	buf_printf(b, "parked: idle %u, reading %u; handed to the keeper %llu, "
@@ -197,6 +222,7 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 	    sb->parked_reading, (unsigned long long)sb->parked,
 	    (unsigned long long)sb->handed_back, (unsigned long long)sb->shed_idle,
 	    (unsigned long long)sb->shed_slow);
+	buf_printf(b, "shared memory: zones=%d bytes=%zu\n", t->zones, t->zone_bytes);
 	for (i = 0; i < cf->nupstreams; i++) {
 		const struct upstream *u = cf->upstreams[i];
 		buf_printf(b, "\nupstream %s (%s)\n", u->name, method_name(u->method));
@@ -308,12 +334,12 @@ json_workers(struct buf *b)
 
 	for (i = 0; i < sb->high; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (s->pid == 0)
+		if (s->pid == 0 || s->role != SB_WORKER)
 			continue;
-		buf_printf(b, "%s{\"pid\":%d,\"state\":\"%s\",\"connections\":%llu,"
-		    "\"requests\":%llu,\"client\":", first ? "" : ",", (int)s->pid,
-		    sb_state_name(s->state), (unsigned long long)s->connections,
-		    (unsigned long long)s->requests);
+		buf_printf(b, "%s{\"pid\":%d,\"generation\":%u,\"state\":\"%s\","
+		    "\"connections\":%llu,\"requests\":%llu,\"client\":",
+		    first ? "" : ",", (int)s->pid, s->gen, sb_state_name(s->state),
+		    (unsigned long long)s->connections, (unsigned long long)s->requests);
 		first = false;
 		/* A busy worker rewrites these as we read: copy, terminate. */
 		snprintf(text, sizeof(text), "%.*s", (int)sizeof(s->client), s->client);
@@ -326,6 +352,24 @@ json_workers(struct buf *b)
 }
 
 static void
+json_helpers(struct buf *b)
+{
+	uint32_t i;
+	bool first = true;
+
+	for (i = 0; i < sb->high; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (s->pid <= 1 || s->role == SB_WORKER)
+			continue;
+		buf_printf(b, "%s{\"pid\":%d,\"role\":", first ? "" : ",", (int)s->pid);
+		json_str(b, sb_role_name(s->role));
+		buf_printf(b, ",\"uptime_seconds\":%lld}",
+		    (long long)((now.msec - s->started) / 1000));
+		first = false;
+	}
+}
+
+static void
 json(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	size_t i, j;
@@ -334,18 +378,22 @@ json(struct buf *b, const struct config *cf, const struct totals *t)
 
 	buf_printf(b, "{\"version\":\"%s\",\"uptime_seconds\":%lld,\"workers\":"
 	    "{\"total\":%d", PACKAGE_VERSION,
-	    (long long)((now.msec - sb->started) / 1000), t->nworkers);
+	    (long long)((now.msec - sb->started) / 1000), t->roles[SB_WORKER]);
 	for (s = SB_STARTING; s < SB_NSTATES; s++)
 		buf_printf(b, ",\"%s\":%d", sb_state_name(s), t->workers[s]);
 	buf_adds(b, "},\"processes\":[");
 	json_workers(b);
+	buf_adds(b, "],\"helpers\":[");
+	json_helpers(b);
 	buf_printf(b, "],\"connections\":%llu,\"requests\":%llu,",
 	    (unsigned long long)t->connections, (unsigned long long)t->requests);
 	buf_printf(b, "\"parked\":{\"idle\":%u,\"reading\":%u,\"handed_to_keeper\":"
 	    "%llu,\"handed_back\":%llu},\"shed\":{\"idle\":%llu,\"slow\":%llu},"
-	    "\"upstreams\":{", sb->parked_idle, sb->parked_reading,
+	    "\"shared_memory\":{\"zones\":%d,\"bytes\":%zu},\"upstreams\":{",
+	    sb->parked_idle, sb->parked_reading,
 	    (unsigned long long)sb->parked, (unsigned long long)sb->handed_back,
-	    (unsigned long long)sb->shed_idle, (unsigned long long)sb->shed_slow);
+	    (unsigned long long)sb->shed_idle, (unsigned long long)sb->shed_slow,
+	    t->zones, t->zone_bytes);
 	for (i = 0; i < cf->nupstreams; i++) {
 		const struct upstream *u = cf->upstreams[i];
 		if (i > 0)
@@ -527,6 +575,19 @@ prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 	for (s = SB_STARTING; s < SB_NSTATES; s++)
 		buf_printf(b, "portico_workers{state=\"%s\"} %d\n", sb_state_name(s),
 		    t->workers[s]);
+	metric_head(b, "portico_helpers", "gauge",
+	    "Helper processes of the master by role.");
+	for (s = SB_WORKER + 1; s < SB_NROLES; s++) {
+		buf_adds(b, "portico_helpers{role=\"");
+		label(b, sb_role_name(s));
+		buf_printf(b, "\"} %d\n", t->roles[s]);
+	}
+	metric_head(b, "portico_shared_memory_zones", "gauge",
+	    "Named zones in the shared segment.");
+	buf_printf(b, "portico_shared_memory_zones %d\n", t->zones);
+	metric_head(b, "portico_shared_memory_bytes", "gauge",
+	    "Bytes of the shared segment in zones.");
+	buf_printf(b, "portico_shared_memory_bytes %zu\n", t->zone_bytes);
 	metric_head(b, "portico_connections_total", "counter",
 	    "Client connections accepted.");
 	buf_printf(b, "portico_connections_total %llu\n",

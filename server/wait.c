@@ -24,6 +24,7 @@ volatile sig_atomic_t wait_quit;
 static volatile sig_atomic_t wait_term, wait_reopen, wait_shed;
 static sigset_t waitmask;		/* what a wait lets through */
 static struct log_file *reopen_list;
+static void (*quit_hook)(void);
 
 #define NSIGS	5		/* the signals a child handles */
 
@@ -93,6 +94,23 @@ after_wait(void)
 		reopen_logs();
 }
 
+/* fn runs once, in the first wait_poll() that sees a quit: a worker
+ * serving a connection closes its listening sockets then, not after. */
+void
+wait_at_quit(void (*fn)(void))
+{
+	quit_hook = fn;
+}
+
+static void
+run_quit_hook(void)
+{
+	void (*fn)(void) = quit_hook;
+
+	quit_hook = NULL;
+	fn();
+}
+
 /*
  * poll(2) with signals let through.  A connection that has not sent its
  * first request yet is in flight, not idle: only the wait between two
@@ -120,6 +138,8 @@ wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms,
 		ts.tv_nsec = (left % 1000) * 1000000;
 		rc = ppoll(pfd, n, &ts, &waitmask);
 		after_wait();
+		if (wait_quit && quit_hook != NULL)
+			run_quit_hook();
 		if (rc > 0)
 			return WAIT_READY;
 		if (rc == 0 || errno != EINTR)

@@ -29,6 +29,7 @@ enum wait_result { WAIT_TIMEOUT, WAIT_READY, WAIT_QUIT, WAIT_SHED };
 
 void	wait_setup(struct log_file *logs);
 void	wait_shed_clear(void);
+void	wait_at_quit(void (*fn)(void));
 enum wait_result wait_poll(struct pollfd *, nfds_t, long long timeout_ms,
 	    enum wait_mode);
 int	wait_epoll(int ep, struct epoll_event *, int max, int timeout_ms);

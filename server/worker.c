@@ -38,6 +38,20 @@ static int notify_fd = -1;
 static bool cached_files;	/* the fdcache may hold descriptors */
 static char *inbuf;		/* a connection's input, HTTP_IN_MAX */
 
+/* Told to quit, a worker accepts no more: its listening sockets close at
+ * once, so an address the reload dropped refuses connections. */
+static void
+close_listeners(void)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nlisteners; i++)
+		if (cf->listeners[i].fd >= 0) {
+			close(cf->listeners[i].fd);
+			cf->listeners[i].fd = -1;
+		}
+}
+
 static int
 listen_epoll(void)
 {
@@ -163,7 +177,7 @@ accept_one(int ep, struct conn *c)
 	clock_update();
 	if (rc == 0)
 		cached_files = fdcache_expire();
-	if (rc <= 0 || wait_quit)
+	if (rc <= 0)	/* a connection reported is taken, even when quitting */
 		return false;
 	cached_files = true;
 	memset(c, 0, offsetof(struct conn, out));
@@ -219,6 +233,7 @@ worker_main(struct config *config, int slot, int nfd)
 	if ((inbuf = malloc(HTTP_IN_MAX)) == NULL)
 		fatal("out of memory for the input buffer");
 	ep = listen_epoll();
+	wait_at_quit(close_listeners);
 	clock_update();
 	while (!wait_quit) {
 		if (!accept_one(ep, &c))

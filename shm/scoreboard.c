@@ -19,10 +19,20 @@ static const char *state_names[SB_NSTATES] = {
 	"free", "starting", "idle", "reading", "writing", "keepalive", "closing"
 };
 
+static const char *role_names[SB_NROLES] = {
+	"worker", "health checker", "connection keeper"
+};
+
 const char *
 sb_state_name(int state)
 {
 	return state >= 0 && state < SB_NSTATES ? state_names[state] : "?";
+}
+
+const char *
+sb_role_name(int role)
+{
+	return role >= 0 && role < SB_NROLES ? role_names[role] : "?";
 }
 
 int
@@ -37,7 +47,7 @@ sb_init(void)
 }
 
 int
-sb_claim(pid_t pid, uint32_t gen)
+sb_claim(pid_t pid, uint32_t gen, int role)
 {
 	uint32_t i;
 	struct sb_slot *s;
@@ -49,12 +59,14 @@ sb_claim(pid_t pid, uint32_t gen)
 		memset(s, 0, sizeof(*s));
 		s->pid = pid;
 		s->gen = gen;
+		s->role = (uint8_t)role;
 		s->state = SB_STARTING;
 		clock_update();
 		s->started = s->since = now.msec;
 		if (i >= sb->high)
 			sb->high = i + 1;
-		sb->started_workers++;
+		if (role == SB_WORKER)
+			sb->started_workers++;
 		return (int)i;
 	}
 	return -1;
@@ -87,17 +99,18 @@ sb_slot_of(pid_t pid)
 	return -1;
 }
 
-/* Workers in state (or in any state when state < 0) of generation gen
- * (any when gen < 0). */
+/* Children of role (any when role < 0) in state (any when state < 0) of
+ * generation gen (any when gen < 0). */
 int
-sb_count(int state, int64_t gen)
+sb_count(int role, int state, int64_t gen)
 {
 	uint32_t i;
 	int n = 0;
 
 	for (i = 0; i < sb->high; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (s->pid == 0 || (gen >= 0 && s->gen != (uint32_t)gen))
+		if (s->pid == 0 || (gen >= 0 && s->gen != (uint32_t)gen) ||
+		    (role >= 0 && s->role != role))
 			continue;
 		if (state < 0 || s->state == state)
 			n++;
@@ -135,6 +148,7 @@ sb_set_client(const char *text)
 		n = sizeof(sb_me->client) - 1;
 	memcpy(sb_me->client, text, n);
 	sb_me->client[n] = '\0';
+	sb_me->request[0] = '\0';	/* a new connection has sent none yet */
 }
 
 void

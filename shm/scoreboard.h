@@ -1,9 +1,11 @@
 /*
- * The scoreboard: one slot per worker process, in the shared segment.
- * Each worker writes only its own slot; the master reads all of them to
- * keep the pool between min_spare and max_spare idle workers and clears a
- * slot when it reaps its worker (after giving back the limit_conn counts
- * the slot lists); the status page reads them too.
+ * The scoreboard: one slot per child of the master, in the shared segment.
+ * A slot's role says what the child is: a worker, or one of the master's
+ * helper processes (server/helpers.c).  Each child writes only its own
+ * slot; the master reads all of them to keep the pool between min_spare
+ * and max_spare idle workers and clears a slot when it reaps its child
+ * (after giving back the limit_conn counts the slot lists); the status
+ * page reads them too.
  */
 #ifndef PORTICO_SCOREBOARD_H
 #define PORTICO_SCOREBOARD_H
@@ -17,8 +19,15 @@
 #define SB_HELD		128	/* upstream connections one worker may hold */
 #define SB_LIMITS	128	/* limit_conn keys one worker may count */
 
+enum sb_role {
+	SB_WORKER,		/* serves connections */
+	SB_HEALTH_CHECKER,	/* probes upstream servers (health.c) */
+	SB_KEEPER,		/* holds connections nobody serves (keeper.c) */
+	SB_NROLES
+};
+
 enum sb_state {
-	SB_FREE,		/* no worker */
+	SB_FREE,		/* no child */
 	SB_STARTING,		/* forked, not yet accepting */
 	SB_IDLE,		/* waiting for a connection */
 	SB_READ,		/* reading a request */
@@ -31,6 +40,7 @@ enum sb_state {
 struct sb_slot {
 	volatile pid_t		 pid;		/* 0: free */
 	uint32_t		 gen;		/* configuration generation */
+	uint8_t			 role;		/* enum sb_role */
 	volatile uint8_t	 state;
 	volatile uint8_t	 retiring;	/* told to finish and exit */
 	volatile uint8_t	 parkable;	/* its connection can go to the keeper */
@@ -75,10 +85,10 @@ extern struct sb_slot *sb_me;
 
 /* master */
 int	 sb_init(void);
-int	 sb_claim(pid_t pid, uint32_t gen);
+int	 sb_claim(pid_t pid, uint32_t gen, int role);
 void	 sb_release(int slot);
 int	 sb_slot_of(pid_t pid);
-int	 sb_count(int state, int64_t gen);
+int	 sb_count(int role, int state, int64_t gen);
 
 /* worker */
 void	 sb_attach(int slot);
@@ -94,6 +104,7 @@ void	 sb_unhold(int peer);
 int	 sb_limit_hold(unsigned zone, uint32_t node);
 void	 sb_limit_unhold(unsigned zone, uint32_t node);
 const char *sb_state_name(int);
+const char *sb_role_name(int);
 
 /*
  * A limit_conn count of a worker: n requests of the key at node of the

@@ -225,6 +225,24 @@ shm_zones_sweep(uint32_t oldest_live_gen)
 	}
 }
 
+/* The zones in use, and their bytes in *bytes: from the zone table only,
+ * which a worker may read while the master changes it (the free list it
+ * may not). */
+int
+shm_zone_count(size_t *bytes)
+{
+	int i, n = 0;
+	size_t size;
+
+	*bytes = 0;
+	for (i = 0; i < SHM_ZONES_MAX; i++)
+		if ((size = __atomic_load_n(&shm->zones[i].size, __ATOMIC_RELAXED)) != 0) {
+			n++;
+			*bytes += size;
+		}
+	return n;
+}
+
 size_t
 shm_free_bytes(void)
 {

@@ -56,6 +56,7 @@ void	*shm_zone_find(const char *name);
 int	 shm_zone_id(const void *zone);
 void	*shm_zone_at(int id);
 void	 shm_zones_sweep(uint32_t oldest_live_gen);
+int	 shm_zone_count(size_t *bytes);
 size_t	 shm_free_bytes(void);
 
 /* FNV-1a: the hash of the zones' hash tables (TLS sessions, limit_conn

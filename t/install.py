@@ -12,6 +12,7 @@ make uninstall removes all that install put there but the edited file.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -171,14 +172,15 @@ def init_script():
         write(os.path.join(rundir, name, 'index.html'), name + '\n')
     conf = os.path.join(rundir, 'portico.conf')
 
-    def config(root, extra=''):
+    def config(root, extra='', ports=(port,)):
+        listen = ', '.join('"127.0.0.1:%d"' % p for p in ports)
         write(conf, '''pid = "{d}/portico.pid";
 error_log = "{d}/error.log";
 access_log = "{d}/access.log";
 types_file = "{etc}/mime.types";
 workers = {{ start = 2; min_spare = 1; max_spare = 4; max = 16; }};
-{extra}servers = ( {{ listen = "127.0.0.1:{port}"; root = "{d}/{root}"; }} );
-'''.format(d=rundir, etc=etc, port=port, root=root, extra=extra))
+{extra}servers = ( {{ listen = [ {listen} ]; root = "{d}/{root}"; }} );
+'''.format(d=rundir, etc=etc, listen=listen, root=root, extra=extra))
 
     config('one')
     defaults = os.path.join(rundir, 'default')
@@ -223,6 +225,19 @@ workers = {{ start = 2; min_spare = 1; max_spare = 4; max = 16; }};
         like(out, r'unknown setting "proxy_passs" in %s:6' % re.escape(conf), 'and shows the error')
         is_(body(), 'two\n', 'the old configuration still serves')
         is_(read(pidfile).strip(), master, 'same master')
+
+        # An address in use: -t passes, the master cannot bind it.
+        taken = socket.socket()
+        taken.bind(('127.0.0.1', 0))
+        taken.listen(1)
+        config('one', ports=(port, taken.getsockname()[1]))
+        rc, out = service('reload')
+        ok(rc != 0, 'reload the master cannot carry out fails')
+        like(out, r'bind\(\) to 127\.0\.0\.1:%d failed \(98: Address already in use\)'
+             % taken.getsockname()[1], 'and shows the bind error')
+        is_(body(), 'two\n', 'the old configuration still serves')
+        taken.close()
+        config('one', 'proxy_passs = "x";\n')
         rc, out = service('restart')
         ok(rc != 0 and read(pidfile).strip() == master and body() == 'two\n',
            'restart with a broken configuration leaves the server alone')
@@ -249,7 +264,7 @@ workers = {{ start = 2; min_spare = 1; max_spare = 4; max = 16; }};
         is_(service('status')[0], 1, 'status with a pid file but no process: 1')
         os.unlink(pidfile)
         bad = [l for l in read(os.path.join(rundir, 'error.log')).splitlines()
-               if re.search(r'\[(alert|crit|emerg)\]', l)]
+               if re.search(r'\[(alert|crit|emerg)\]', l) and 'bind() to' not in l]
         if not ok(not bad, 'no [alert], [crit] or [emerg] in the error log'):
             diag('\n'.join(bad[:20]))
     finally:

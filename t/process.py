@@ -2,6 +2,7 @@
 max_spare idle workers (never above max), a killed worker replaced and
 logged, max_requests recycling, workers running as `user`."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -110,6 +111,25 @@ with Portico(SITE, files=FILES) as p:
     bad = [l for l in p.error_log().splitlines()
            if ('[alert]' in l or '[crit]' in l or '[emerg]' in l) and 'signal 9' not in l]
     is_(bad, [], 'nothing else alarming in the log')
+
+# A worker's death says what its scoreboard slot said it was doing.
+with Portico(SITE, files={'www/index.html': 'hi\n', 'www/big.bin': b'x' * (8 << 20)}) as p:
+    s = socket.create_connection(('127.0.0.1', p.port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(b'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n')
+    s.recv(4096)
+    out = subprocess.run(['ss', '-Htnp', 'src 127.0.0.1:%d dst 127.0.0.1:%d'
+                          % (p.port, s.getsockname()[1])], capture_output=True, text=True).stdout
+    busy = [int(x) for x in re.findall(r'pid=(\d+)', out)]
+    ok(len(busy) == 1 and busy[0] in p.workers(), 'the worker sending big.bin is found')
+    if busy:
+        os.kill(busy[0], signal.SIGKILL)
+    ok(wait_for(lambda: 'exited on signal 9' in p.error_log()), 'its death is logged')
+    like(p.error_log(), r'\[alert\] \d+#0: worker process %d exited on signal 9 while writing, '
+         r'client: 127\.0\.0\.1, request: "GET /big\.bin HTTP/1\.1"\n' % (busy or [0])[0],
+         'with its state, client and request line')
+    s.close()
+    p.stop(check_log=False)
 
 # max_requests recycles a worker after that many connections.
 with Portico(with_workers('start = 1; min_spare = 0; max_spare = 1; max = 1; '

@@ -250,7 +250,8 @@ with Portico(CONF, ports=1) as p:
     ok(all(re.match(r'^(#.*|[a-z_:][a-z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|)$', l) for l in prom.split('\n')),
        'every line follows the text exposition format')
     alerts = [l for l in p.error_log().splitlines() if re.search(r'\[(alert|crit|emerg)\]', l)]
-    is_(alerts and [l.split('] ', 1)[1] for l in alerts], ['%d#0: worker process %d exited on signal 9' % (p.pid(), killed)],
+    is_(alerts and [l.split('] ', 1)[1].split(' while ')[0] for l in alerts],
+        ['%d#0: worker process %d exited on signal 9' % (p.pid(), killed)],
         'the only alert is the worker killed on purpose')
     p.stop(check_log=False)
 for b in (A, B, C, D):

@@ -8,5 +8,7 @@ INTEGRATION_TESTS += t/process.py
 INTEGRATION_TESTS += t/signals.py
 INTEGRATION_TESTS += t/logs.py
 INTEGRATION_TESTS += t/log_forge.py
+INTEGRATION_TESTS += t/reload.py
+INTEGRATION_TESTS += t/reload_load.py
 INTEGRATION_TESTS += t/layers.py
 INTEGRATION_TESTS += t/keeper.py

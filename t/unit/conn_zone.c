@@ -282,9 +282,9 @@ main(void)
 
 	if (!ok(shm_create(ARENA) == 0 && sb_init() == 0, "segment and scoreboard"))
 		return done_testing();
-	s0 = sb_claim(getpid(), 1);
-	s1 = sb_claim(100001, 1);
-	s2 = sb_claim(100002, 1);
+	s0 = sb_claim(getpid(), 1, SB_WORKER);
+	s1 = sb_claim(100001, 1, SB_WORKER);
+	s2 = sb_claim(100002, 1, SB_WORKER);
 	sb_attach(s0);
 	ok(cz_init(shm_zone("limit_conn:small", ZONE_SIZE - 1, 1, NULL),
 	    ZONE_SIZE - 1, "$x") != 0, "a zone below %d bytes is refused", ZONE_SIZE);

@@ -329,11 +329,11 @@ scoreboard(void)
 	ok(sb->high == 0 && sb->idle == 0 && sb->started_workers == 0,
 	    "a new scoreboard is empty");
 	ok(sb->started > 0, "the master's start time is set");
-	is_int(sb_count(-1, -1), 0, "no workers");
+	is_int(sb_count(SB_WORKER, -1, -1), 0, "no workers");
 
-	is_int(sb_claim(1001, 1), 0, "claim: slot 0");
-	is_int(sb_claim(1002, 1), 1, "claim: slot 1");
-	is_int(sb_claim(1003, 2), 2, "claim: slot 2");
+	is_int(sb_claim(1001, 1, SB_WORKER), 0, "claim: slot 0");
+	is_int(sb_claim(1002, 1, SB_WORKER), 1, "claim: slot 1");
+	is_int(sb_claim(1003, 2, SB_WORKER), 2, "claim: slot 2");
 	is_int(sb->high, 3, "high is 3");
 	is_int(sb->started_workers, 3, "three started");
 	s = &sb->slots[1];
@@ -341,20 +341,29 @@ scoreboard(void)
 	    "a claimed slot: pid, generation, starting");
 	is_int(sb_slot_of(1002), 1, "sb_slot_of");
 	is_int(sb_slot_of(9999), -1, "sb_slot_of: unknown pid");
-	is_int(sb_count(-1, -1), 3, "count all");
-	is_int(sb_count(-1, 1), 2, "count generation 1");
-	is_int(sb_count(-1, 2), 1, "count generation 2");
-	is_int(sb_count(-1, 3), 0, "count generation 3");
-	is_int(sb_count(SB_STARTING, -1), 3, "count starting");
-	is_int(sb_count(SB_IDLE, -1), 0, "count idle");
+	is_int(sb_count(SB_WORKER, -1, -1), 3, "count all");
+	is_int(sb_count(SB_WORKER, -1, 1), 2, "count generation 1");
+	is_int(sb_count(SB_WORKER, -1, 2), 1, "count generation 2");
+	is_int(sb_count(SB_WORKER, -1, 3), 0, "count generation 3");
+	is_int(sb_count(SB_WORKER, SB_STARTING, -1), 3, "count starting");
+	is_int(sb_count(SB_WORKER, SB_IDLE, -1), 0, "count idle");
+	is_int(sb_claim(1005, 2, SB_HEALTH_CHECKER), 3, "claim a helper's slot");
+	ok(sb->slots[3].role == SB_HEALTH_CHECKER, "the slot has the helper's role");
+	is_int(sb->started_workers, 3, "a helper is not a started worker");
+	is_int(sb_count(SB_WORKER, -1, 2), 1, "workers count workers only");
+	is_int(sb_count(-1, -1, 2), 2, "every role counted");
+	is_int(sb_count(SB_HEALTH_CHECKER, -1, -1), 1, "helpers by role");
+	sb_release(3);
+	is_str(sb_role_name(SB_HEALTH_CHECKER), "health checker", "role name");
+	is_str(sb_role_name(SB_NROLES), "?", "role name out of range");
 
 	sb_attach(1);
 	ok(sb_me == &sb->slots[1], "sb_attach");
 	sb_state(SB_IDLE);
 	is_int(sb->idle, 1, "the idle hint counts an idle worker");
-	is_int(sb_count(SB_IDLE, -1), 1, "count idle");
-	is_int(sb_count(SB_IDLE, 1), 1, "count idle of generation 1");
-	is_int(sb_count(SB_IDLE, 2), 0, "count idle of generation 2");
+	is_int(sb_count(SB_WORKER, SB_IDLE, -1), 1, "count idle");
+	is_int(sb_count(SB_WORKER, SB_IDLE, 1), 1, "count idle of generation 1");
+	is_int(sb_count(SB_WORKER, SB_IDLE, 2), 0, "count idle of generation 2");
 	sb_state(SB_IDLE);
 	is_int(sb->idle, 1, "the same state twice counts once");
 	sb_state(SB_READ);
@@ -375,6 +384,9 @@ scoreboard(void)
 	is_int(strlen(s->client), sizeof(s->client) - 1, "a long client is cut");
 	sb_set_request("GET / HTTP/1.1", 14);
 	is_str(s->request, "GET / HTTP/1.1", "request line");
+	sb_set_client("192.0.2.2");
+	is_str(s->request, "", "a new connection clears the request line");
+	sb_set_request("GET / HTTP/1.1", 14);
 	is_int(sb_hold(5), 0, "hold peer 5");
 	is_int(sb_hold(7), 0, "hold peer 7");
 	sb_unhold(5);
@@ -393,10 +405,10 @@ scoreboard(void)
 	ok(sb->slots[1].pid == 0 && sb->slots[1].state == SB_FREE &&
 	    sb->slots[1].nheld == 0, "a released slot is free and clear");
 	is_int(sb->high, 3, "high stays while slot 2 is used");
-	is_int(sb_count(-1, -1), 2, "two workers left");
+	is_int(sb_count(SB_WORKER, -1, -1), 2, "two workers left");
 	is_int(sb_slot_of(1002), -1, "the released pid is gone");
 
-	is_int(sb_claim(1004, 3), 1, "the first free slot is reused");
+	is_int(sb_claim(1004, 3, SB_WORKER), 1, "the first free slot is reused");
 	ok(sb->slots[1].connections == 0 && sb->slots[1].requests == 0 &&
 	    sb->slots[1].client[0] == '\0' && sb->slots[1].gen == 3,
 	    "a reused slot starts clean");
@@ -411,11 +423,11 @@ scoreboard(void)
 
 	all = true;
 	for (i = 0; i < SB_SLOTS; i++)
-		if (sb_claim(20000 + i, 1) != i)
+		if (sb_claim(20000 + i, 1, SB_WORKER) != i)
 			all = false;
 	ok(all, "%d slots can be claimed", SB_SLOTS);
-	is_int(sb_claim(99999, 1), -1, "a full scoreboard: -1");
-	is_int(sb_count(-1, 1), SB_SLOTS, "all counted");
+	is_int(sb_claim(99999, 1, SB_WORKER), -1, "a full scoreboard: -1");
+	is_int(sb_count(SB_WORKER, -1, 1), SB_SLOTS, "all counted");
 	is_int(sb_slot_of(20000 + SB_SLOTS - 1), SB_SLOTS - 1, "the last slot is found");
 	for (i = SB_SLOTS - 1; i >= 0; i--)
 		sb_release(i);

@@ -199,7 +199,7 @@ round_robin(void)
 		exit(1);
 	}
 	if (pid == 0) {
-		sb_attach(sb_claim(getpid(), gen));
+		sb_attach(sb_claim(getpid(), gen, SB_WORKER));
 		n = (int)write(fds[1], sequence(cf->upstreams[0], 4), 4);
 		_exit(n == 4 ? 0 : 1);
 	}
@@ -240,7 +240,7 @@ least_conn(void)
 	is_str(sequence(u, 2), "aa", "closed connections no longer count");
 
 	/* A worker's connections go with its slot when it is reaped. */
-	slot = sb_claim(4242, gen);
+	slot = sb_claim(4242, gen, SB_WORKER);
 	hold_as(slot, p[0], true);
 	hold_as(slot, p[0], true);
 	is_str(sequence(u, 2), "bc", "a live worker's connections count");
@@ -502,9 +502,9 @@ main(void)
 		printf("Bail out! the shared segment\n");
 		return 1;
 	}
-	me = sb_claim(getpid(), 1);
+	me = sb_claim(getpid(), 1, SB_WORKER);
 	for (i = 0; i < 3; i++)
-		others[i] = sb_claim(100001 + i, 1);
+		others[i] = sb_claim(100001 + i, 1, SB_WORKER);
 	sb_attach(me);
 	pool_init(&pool, 4096);
 	req.c = &conn;
