@@ -253,10 +253,19 @@ with Portico(SITE + 'keepalive_park = "0";\n', files=FILES, nofile=160) as p:
     ok(wait_for(lambda: 'as many as its descriptor limit allows' in p.error_log()),
        'the keeper says it is full')
     is_(p.error_log().count('as many as its descriptor limit allows'), 1, 'once')
-    for c in socks[:20]:          # connections workers kept are still served
-        c.sendall(HEAD)
-    ok(all(read_response(c).endswith(BODY) for c in socks[:20]),
-       'and their next requests are answered')
+    # Their next requests: answered, or (a connection a worker kept, shed
+    # to make room for the last ones) closed before anything was sent.
+    again = []
+    for c in socks:
+        try:
+            c.sendall(HEAD)
+            again.append(read_response(c))
+        except OSError:
+            again.append(b'')
+    ok(all(r == b'' or r.endswith(BODY) for r in again) and
+       sum(1 for r in again if r) >= 136,
+       'and their next requests are answered (%d of 170; the others were shed idle)'
+       % sum(1 for r in again if r))
     for c in socks:
         c.close()
 
