@@ -90,6 +90,18 @@ helpers_reload(struct config *cf, uint32_t gen)
 	helpers_start(cf, gen);
 }
 
+/* Is a helper of this role running? */
+bool
+helpers_running(int role)
+{
+	size_t i;
+
+	for (i = 0; i < NHELPERS; i++)
+		if (helpers[i].role == role && running[i] != 0)
+			return true;
+	return false;
+}
+
 /* The master stops: sig (SIGQUIT or SIGTERM) to every helper. */
 void
 helpers_stop(int sig)

@@ -16,6 +16,7 @@ struct sb_slot;
 void	helpers_start(struct config *, uint32_t gen);
 void	helpers_reload(struct config *, uint32_t gen);
 void	helpers_stop(int sig);
+bool	helpers_running(int role);
 bool	helpers_reaped(const struct sb_slot *, pid_t, int status);
 
 #endif

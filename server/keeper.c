@@ -346,6 +346,31 @@ expire(void)
 	}
 }
 
+/*
+ * A graceful stop: idle keep-alive connections may close between requests,
+ * as nginx closes them; heads in progress (new connections included) are
+ * in flight, so they are read to the end and handed back to the workers,
+ * which stay for them while sb->keeper_draining says so.  True when
+ * nothing is left.
+ */
+static bool
+drain(void)
+{
+	size_t i;
+
+	for (i = 0; i < nheap; ) {
+		struct parked *p = heap[i];
+		if (p->h.head_deadline == 0 && p->h.len == 0) {
+			heap_remove(p);
+			epoll_ctl(ep, EPOLL_CTL_DEL, p->fd, NULL);
+			forget(p);
+			continue;	/* heap_remove put another at i */
+		}
+		i++;
+	}
+	return nheap == 0 && queue == NULL;
+}
+
 static void
 setup(void)
 {
@@ -404,7 +429,9 @@ keeper_main(struct config *cf)
 	prctl(PR_SET_NAME, "portico-keeper");
 	handoff_keep(true, false);
 	setup();
-	while (!wait_quit) {
+	for (;;) {
+		if (wait_quit && drain())
+			break;
 		clock_update();
 		timeout = nheap == 0 ? -1 : deadline(heap[0]) <= now.mono_ms ? 0 :
 		    (int)(deadline(heap[0]) - now.mono_ms);
@@ -419,5 +446,6 @@ keeper_main(struct config *cf)
 		}
 		expire();
 	}
-	exit(0);	/* a graceful stop: the descriptors close with us */
+	sb->keeper_draining = 0;
+	exit(0);
 }

@@ -135,6 +135,8 @@ reap(void)
 			    current()->id);
 		else
 			failed = helpers_reaped(&sb->slots[slot], pid, status);
+		if (sb->slots[slot].role == SB_KEEPER)
+			sb->keeper_draining = 0;	/* what it held is gone */
 		cz_release_slot(&sb->slots[slot]);
 		sb_release(slot);
 		if (failed)
@@ -283,6 +285,7 @@ handle_signals(void)
 			reload_done();
 			verdict_stopping();
 			listen_close_unused(NULL);
+			sb->keeper_draining = helpers_running(SB_KEEPER);
 			helpers_stop(SIGQUIT);
 			prefork_shutdown(SIGQUIT);
 			break;

@@ -32,14 +32,18 @@
 #include "worker.h"
 
 #define BACK	UINT32_MAX	/* the keeper's hand-back channel, in the epoll set */
+#define DRAIN_CHECK_MS	100	/* quitting: is the keeper done yet? */
 
 static struct config *cf;
 static int notify_fd = -1;
 static bool cached_files;	/* the fdcache may hold descriptors */
 static char *inbuf;		/* a connection's input, HTTP_IN_MAX */
+static int ep;			/* the listeners and the hand-back channel */
 
 /* Told to quit, a worker accepts no more: its listening sockets close at
- * once, so an address the reload dropped refuses connections. */
+ * once, so an address the reload dropped refuses connections.  (Out of
+ * the epoll set first: other processes keep the sockets open, and epoll
+ * would go on reporting them.) */
 static void
 close_listeners(void)
 {
@@ -47,19 +51,19 @@ close_listeners(void)
 
 	for (i = 0; i < cf->nlisteners; i++)
 		if (cf->listeners[i].fd >= 0) {
+			epoll_ctl(ep, EPOLL_CTL_DEL, cf->listeners[i].fd, NULL);
 			close(cf->listeners[i].fd);
 			cf->listeners[i].fd = -1;
 		}
 }
 
-static int
+static void
 listen_epoll(void)
 {
 	struct epoll_event ev;
 	size_t i;
-	int ep = epoll_create1(EPOLL_CLOEXEC);
 
-	if (ep < 0)
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fatal("epoll_create1() failed: %s", strerror(errno));
 	for (i = 0; i <= cf->nlisteners; i++) {
 		int fd = i < cf->nlisteners ? cf->listeners[i].fd :
@@ -70,7 +74,6 @@ listen_epoll(void)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
 			fatal("epoll_ctl() failed: %s", strerror(errno));
 	}
-	return ep;
 }
 
 static void
@@ -166,14 +169,15 @@ take_back(struct conn *c)
 }
 
 static bool
-accept_one(int ep, struct conn *c)
+accept_one(struct conn *c)
 {
 	struct epoll_event ev;
 	int rc;
 
 	sb_state(SB_IDLE);
 	wait_shed_clear();
-	rc = wait_epoll(ep, &ev, 1, cached_files ? FDCACHE_CHECK_MS : -1);
+	rc = wait_epoll(ep, &ev, 1, wait_quit ? DRAIN_CHECK_MS :
+	    cached_files ? FDCACHE_CHECK_MS : -1);
 	clock_update();
 	if (rc == 0)
 		cached_files = fdcache_expire();
@@ -222,8 +226,6 @@ worker_main(struct config *config, int slot, int nfd)
 {
 	static struct conn c;
 	unsigned long long served = 0;
-	int ep;
-
 	cf = config;
 	notify_fd = nfd;
 	sb_attach(slot);
@@ -232,11 +234,13 @@ worker_main(struct config *config, int slot, int nfd)
 	handoff_keep(false, true);
 	if ((inbuf = malloc(HTTP_IN_MAX)) == NULL)
 		fatal("out of memory for the input buffer");
-	ep = listen_epoll();
+	listen_epoll();
 	wait_at_quit(close_listeners);
 	clock_update();
-	while (!wait_quit) {
-		if (!accept_one(ep, &c))
+	/* After a graceful stop, the keeper may still complete heads it was
+	 * reading: take them until it is done. */
+	while (!wait_quit || sb->keeper_draining) {
+		if (!accept_one(&c))
 			continue;
 		clock_update();
 		peer_text(&c);

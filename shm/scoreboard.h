@@ -72,6 +72,9 @@ struct scoreboard {
 	volatile uint32_t	 parked_idle;	/* keep-alive connections held */
 	volatile uint32_t	 parked_reading;/* heads it is reading */
 	volatile uint8_t	 keeper_full;	/* out of descriptors: keep them */
+	volatile uint8_t	 keeper_draining;/* a graceful stop: the keeper
+						 * still reads heads, and quitting
+						 * workers take them back */
 	uint64_t		 parked;	/* connections workers gave it */
 	uint64_t		 handed_back;	/* connections it gave workers */
 	/* Connections the master had workers drop to make room. */
