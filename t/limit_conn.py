@@ -73,7 +73,7 @@ def zone(port, name='addr'):
 
 
 def in_flight(backend, n):
-    return wait_for(lambda: backend.httpd.active == n, 5)
+    return wait_for(lambda: backend.httpd.active == n, 10)
 
 
 def error_lines(p, pattern):

@@ -139,7 +139,10 @@ with Portico(CONF, ports=1) as p:
     for t in threads:
         t.join()
     A.set_delay(0)
-    ok(A.requests <= 4 and B.requests >= 16,
+    # Round robin would send it 10 of the 20.  (Under a loaded machine B's
+    # answers slow down too, and a moment with more requests on B than the
+    # one A holds sends the next one to A: a few more than 4 are fair.)
+    ok(A.requests <= 7 and B.requests >= 13,
        'least_conn sends new requests away from the busy server (a %d, b %d)' % (A.requests, B.requests))
     is_(len(results), 20, 'and every request is answered')
     lc = server_state(P, 'lc', A.addr)
