@@ -126,6 +126,32 @@ struct ret {
 #define PROTO_TLSv1_2		0x04
 #define PROTO_TLSv1_3		0x08
 
+/* gzip_proxied conditions, as nginx's */
+#define GZIP_PROXIED_OFF	0x001
+#define GZIP_PROXIED_EXPIRED	0x002
+#define GZIP_PROXIED_NO_CACHE	0x004
+#define GZIP_PROXIED_NO_STORE	0x008
+#define GZIP_PROXIED_PRIVATE	0x010
+#define GZIP_PROXIED_NO_LM	0x020
+#define GZIP_PROXIED_NO_ETAG	0x040
+#define GZIP_PROXIED_AUTH	0x080
+#define GZIP_PROXIED_ANY	0x100
+
+enum gzip_static { GZIP_STATIC_OFF, GZIP_STATIC_ON, GZIP_STATIC_ALWAYS };
+
+/* gzip_disable: User-Agent regexes, and nginx's "msie6" without one. */
+struct ua_match {
+	void		**re;
+	size_t		  n;
+	bool		  msie6;
+};
+
+/* gzip_buffers "32 4k" */
+struct bufs {
+	long long	 num;
+	long long	 size;
+};
+
 struct ssl_cache_conf {
 	bool		 shared;	/* false: "off" */
 	const char	*name;
@@ -215,6 +241,16 @@ struct scope {
 	struct limit_conns	 limit_conn;
 	long long		 limit_conn_status;
 	int			 limit_conn_log_level;
+	int			 gzip;
+	int			 gzip_vary;
+	int			 gzip_static;		/* GZIP_STATIC_* */
+	struct strv		 gzip_types;		/* lowercase; "*": any */
+	long long		 gzip_min_length;
+	long long		 gzip_comp_level;
+	int			 gzip_proxied;		/* GZIP_PROXIED_* */
+	struct ua_match		 gzip_disable;
+	int			 gzip_http_version;	/* 10 or 11 */
+	struct bufs		 gzip_buffers;
 };
 
 enum lb_method {

@@ -395,6 +395,7 @@ conf_release(struct config *cf)
 	for (lf = cf->logs; lf != NULL; lf = lf->next)
 		log_file_close(lf);
 	conf_tls_release(cf);
+	conf_gzip_release(cf);
 	for (i = 0; i < cf->nservers; i++) {
 		srv = cf->servers[i];
 		for (j = 0; j < srv->nnames; j++)

@@ -113,6 +113,15 @@ void	cf_render(struct buf *, const config_setting_t *, int indent);
 void	cf_quote(struct buf *, const char *);
 void	scope_merge(struct pool *, struct scope *child, const struct scope *parent);
 
+/* A word of a setting's value and the flag it stands for. */
+struct word {
+	const char	*name;
+	int		 flag;
+};
+
+int	cf_words(struct cfload *, const char *, const struct word *, size_t n,
+	    int *flags, const char **unknown);
+
 /* Value parsers shared by setters and the tests. */
 int	parse_msec(const char *, long long *);
 int	parse_size(const char *, long long *);
@@ -166,6 +175,12 @@ int	set_limit_conn_zone(struct cfload *, struct level *, const config_setting_t 
 int	set_limit_conn(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_limit_conn_status(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_limit_conn_log_level(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_gzip_static(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_gzip_types(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_gzip_comp_level(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_gzip_proxied(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_gzip_disable(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_gzip_buffers(struct cfload *, struct level *, const config_setting_t *, void *);
 
 void	merge_headers(struct pool *, void *, const void *, bool);
 
@@ -183,6 +198,7 @@ enum syntax_verdict conf_syntax_explain(const char *path, char *why,
 int	conf_check(struct cfload *);
 void	conf_check_upstreams(struct cfload *);
 void	conf_check_limits(struct cfload *);
+void	conf_gzip_release(struct config *);
 
 /* TLS contexts (conf_tls_ctx.c). */
 int	conf_tls_contexts(struct cfload *);

@@ -128,6 +128,21 @@ const struct setting settings[] = {
 	{ "proxy_buffer_size", MSL, SCOPE(proxy_buffer_size), Q("4k"), set_size,
 	    NULL, 0 },
 
+	/* compression */
+	{ "gzip", MSL, SCOPE(gzip), "false", set_bool, NULL, 0 },
+	{ "gzip_vary", MSL, SCOPE(gzip_vary), "false", set_bool, NULL, 0 },
+	{ "gzip_static", MSL, SCOPE(gzip_static), "false", set_gzip_static, NULL, 0 },
+	{ "gzip_types", MSL, SCOPE(gzip_types), Q("text/html"), set_gzip_types, NULL, 0 },
+	{ "gzip_min_length", MSL, SCOPE(gzip_min_length), "20", set_size, NULL, 0 },
+	{ "gzip_comp_level", MSL, SCOPE(gzip_comp_level), "1", set_gzip_comp_level,
+	    NULL, 0 },
+	{ "gzip_proxied", MSL, SCOPE(gzip_proxied), Q("off"), set_gzip_proxied, NULL, 0 },
+	{ "gzip_disable", MSL, SCOPE(gzip_disable), NULL, set_gzip_disable, NULL, 0 },
+	{ "gzip_http_version", MSL, SCOPE(gzip_http_version), Q("1.1"),
+	    set_http_version, NULL, 0 },
+	{ "gzip_buffers", MSL, SCOPE(gzip_buffers), Q("32 4k"), set_gzip_buffers,
+	    NULL, 0 },
+
 	/* TLS */
 	{ "ssl_certificate", M | S, SCOPE(ssl_certificate), NULL, set_paths, NULL, SET_LIST },
 	{ "ssl_certificate_key", M | S, SCOPE(ssl_certificate_key), NULL, set_paths,

@@ -36,32 +36,21 @@ set_paths(SET_ARGS)
 int
 set_ssl_protocols(SET_ARGS)
 {
-	static const struct {
-		const char	*name;
-		int		 bit;
-	} protos[] = {
+	static const struct word protos[] = {
 		{ "TLSv1", PROTO_TLSv1 }, { "TLSv1.1", PROTO_TLSv1_1 },
 		{ "TLSv1.2", PROTO_TLSv1_2 }, { "TLSv1.3", PROTO_TLSv1_3 },
 	};
-	const char *s;
-	char *copy, *tok, *save;
-	size_t i;
-	int bits = 0;
+	const char *s, *bad;
+	int bits;
 
 	if (cf_string(ld, v, &s) != 0)
 		return -1;
-	copy = pool_strdup(ld->pool, s);
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-			if (strcmp(tok, protos[i].name) == 0)
-				break;
-		if (i == sizeof(protos) / sizeof(protos[0])) {
-			cf_error(ld, v, "invalid protocol \"%s\" in ssl_protocols: expected "
-			    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3 (SSLv2 and SSLv3 are not "
-			    "supported)", tok);
-			return -1;
-		}
-		bits |= protos[i].bit;
+	if (cf_words(ld, s, protos, sizeof(protos) / sizeof(protos[0]), &bits,
+	    &bad) != 0) {
+		cf_error(ld, v, "invalid protocol \"%s\" in ssl_protocols: expected "
+		    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3 (SSLv2 and SSLv3 are not "
+		    "supported)", bad);
+		return -1;
 	}
 	if (bits == 0) {
 		cf_error(ld, v, "ssl_protocols names no protocol");

@@ -432,38 +432,25 @@ set_proxy_pass(SET_ARGS)
 int
 set_next_upstream(SET_ARGS)
 {
-	static const struct {
-		const char	*name;
-		int		 flag;
-	} conds[] = {
+	static const struct word conds[] = {
 		{ "error", NEXT_ERROR }, { "timeout", NEXT_TIMEOUT },
 		{ "invalid_header", NEXT_ERROR }, { "http_500", NEXT_HTTP_500 },
 		{ "http_502", NEXT_HTTP_502 }, { "http_503", NEXT_HTTP_503 },
 		{ "http_504", NEXT_HTTP_504 }, { "http_404", NEXT_HTTP_404 },
 		{ "non_idempotent", NEXT_NON_IDEMPOTENT },
 	};
-	const char *s;
-	char *copy, *tok, *save;
-	size_t i;
+	const char *s, *bad;
 	int flags = 0;
 
 	if (cf_string(ld, v, &s) != 0)
 		return -1;
-	copy = pool_strdup(ld->pool, s);
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (strcmp(tok, "off") == 0 && strcmp(s, "off") == 0)
-			break;
-		for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
-			if (strcmp(tok, conds[i].name) == 0)
-				break;
-		if (i == sizeof(conds) / sizeof(conds[0])) {
-			cf_error(ld, v, "invalid proxy_next_upstream \"%s\": expected "
-			    "\"off\" or conditions among error, timeout, invalid_header, "
-			    "http_500, http_502, http_503, http_504, http_404, "
-			    "non_idempotent", s);
-			return -1;
-		}
-		flags |= conds[i].flag;
+	if (strcmp(s, "off") != 0 && cf_words(ld, s, conds,
+	    sizeof(conds) / sizeof(conds[0]), &flags, &bad) != 0) {
+		cf_error(ld, v, "invalid proxy_next_upstream \"%s\": expected "
+		    "\"off\" or conditions among error, timeout, invalid_header, "
+		    "http_500, http_502, http_503, http_504, http_404, "
+		    "non_idempotent", s);
+		return -1;
 	}
 	*(int *)field = flags;
 	return 0;
@@ -481,8 +468,8 @@ set_http_version(SET_ARGS)
 	else if (strcmp(s, "1.1") == 0)
 		*(int *)field = 11;
 	else {
-		cf_error(ld, v, "invalid proxy_http_version \"%s\": expected \"1.0\" "
-		    "or \"1.1\"", s);
+		cf_error(ld, v, "invalid %s \"%s\": expected \"1.0\" or \"1.1\"",
+		    config_setting_name(v), s);
 		return -1;
 	}
 	return 0;

@@ -131,6 +131,28 @@ parse_plain(const char *s, long long *out)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
+/* The flags a string of words names ("error timeout"), each looked up in
+ * words[]; -1 with *unknown at the first word that is not there. */
+int
+cf_words(struct cfload *ld, const char *s, const struct word *words, size_t n,
+    int *flags, const char **unknown)
+{
+	char *copy = pool_strdup(ld->pool, s), *tok, *save;
+	size_t i;
+
+	*flags = 0;
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		for (i = 0; i < n && strcmp(tok, words[i].name) != 0; i++)
+			;
+		if (i == n) {
+			*unknown = tok;
+			return -1;
+		}
+		*flags |= words[i].flag;
+	}
+	return 0;
+}
+
 int
 set_int(SET_ARGS)
 {

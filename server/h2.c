@@ -6,7 +6,9 @@
  * socket and, for proxied streams, each stream's upstream socket.  Request
  * bodies are taken under flow control (a window is given back only once
  * the body is consumed), so a fast client cannot make a worker buffer more
- * than a window per stream.  nghttp2 enforces the protocol (bad preface,
+ * than a window per stream.  A body gzip compresses goes through the
+ * stream's compressor as nghttp2 asks for DATA, a piece at a time.
+ * nghttp2 enforces the protocol (bad preface,
  * oversized frames, too many streams, rapid resets); a violation ends the
  * connection with GOAWAY and nothing else.
  */
@@ -22,6 +24,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "clock.h"
+#include "gzip.h"
 #include "h2.h"
 #include "http.h"
 #include "http1.h"
@@ -60,6 +63,9 @@ struct stream {
 	struct buf		 frame;		/* multipart: a part's head */
 	size_t			 frame_pos;
 	long long		 seg_left;	/* multipart: bytes of this range */
+	struct buf		 zout;		/* gzip: compressed, not yet sent */
+	size_t			 zpos;
+	bool			 zdone;		/* gzip: the stream is finished */
 	long long		 sent;
 	struct stream		*next;
 };
@@ -130,8 +136,10 @@ stream_free(struct h2 *h, struct stream *s)
 	h->nstreams--;
 	if (s->fd >= 0)
 		close(s->fd);
+	gzip_filter_end(&s->r);
 	buf_free(&s->body);
 	buf_free(&s->frame);
+	buf_free(&s->zout);
 	pool_destroy(&s->pool);
 	free(s);
 }
@@ -185,7 +193,7 @@ has_body(const struct request *r)
 	if (r->method == M_HEAD || r->header_only || r->status == 204 ||
 	    r->status == 304)
 		return false;
-	if (r->proxy != NULL)
+	if (r->proxy != NULL || r->gz != NULL)
 		return true;
 	if (r->body == BODY_MEM)
 		return r->mem.n > 0;
@@ -203,6 +211,7 @@ respond(struct stream *s)
 	nghttp2_data_provider dp = { { .ptr = s }, read_body_cb };
 	char status[8];
 
+	gzip_filter_head(r);
 	snprintf(status, sizeof(status), "%03d", r->status);
 	add_nv(&l, ":status", (struct str){ status, 3 });
 	http_each_header(r, add_nv, &l);
@@ -295,11 +304,10 @@ read_proxy(struct stream *s, uint8_t *buf, size_t len, uint32_t *flags)
 	return (ssize_t)n;
 }
 
+/* The body as the handler or the upstream gives it. */
 static ssize_t
-read_body_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
-    uint32_t *flags, nghttp2_data_source *src, void *ud)
+read_raw(struct stream *s, uint8_t *buf, size_t len, uint32_t *flags)
 {
-	struct stream *s = src->ptr;
 	struct request *r = &s->r;
 	ssize_t k;
 	long long left;
@@ -324,6 +332,66 @@ read_body_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
 		if (s->pos == r->file_len)
 			*flags |= NGHTTP2_DATA_FLAG_EOF;
 	}
+	return k;
+}
+
+/* Compress the next piece of the body into s->zout: false when there is
+ * nothing to send yet (*k says why: deferred or an error). */
+static bool
+compress_more(struct stream *s, ssize_t *k)
+{
+	static uint8_t raw[CHUNK];
+	struct request *r = &s->r;
+	uint32_t eof = 0;
+	enum gzip_flush flush = GZIP_MORE;
+
+	s->zout.len = s->zpos = 0;
+	*k = read_raw(s, raw, sizeof(raw), &eof);
+	if (*k == NGHTTP2_ERR_DEFERRED && !r->sc->proxy_buffering &&
+	    gzip_pending(r->gz)) {
+		*k = 0;			/* unbuffered: send what came so far */
+		flush = GZIP_SYNC;
+	}
+	if (*k < 0)
+		return false;
+	if (eof) {
+		flush = GZIP_END;
+		s->zdone = true;
+	}
+	if (gzip_write(r->gz, raw, (size_t)*k, flush, &s->zout) != 0) {
+		req_log(r, LV_ALERT, 0, "deflate() failed");
+		*k = NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		return false;
+	}
+	return true;
+}
+
+/* The body through the stream's compressor. */
+static ssize_t
+read_gzipped(struct stream *s, uint8_t *buf, size_t len, uint32_t *flags)
+{
+	size_t n;
+	ssize_t k;
+
+	while (s->zpos == s->zout.len && !s->zdone)
+		if (!compress_more(s, &k))
+			return k;
+	n = copy_out(buf, len, s->zout.p + s->zpos, s->zout.len - s->zpos);
+	s->zpos += n;
+	if (s->zdone && s->zpos == s->zout.len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
+static ssize_t
+read_body_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+    uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+	struct stream *s = src->ptr;
+	ssize_t k;
+
+	k = s->r.gz != NULL ? read_gzipped(s, buf, len, flags) :
+	    read_raw(s, buf, len, flags);
 	if (k > 0)
 		s->sent += k;
 	return k;

@@ -18,6 +18,7 @@
 #include "str.h"
 
 struct limit_hold;
+struct gzip;
 struct proxy_io;
 
 /* Limits of a request head. */
@@ -169,6 +170,8 @@ struct request {
 	size_t			 nranges;
 	const char		*boundary;	/* multipart/byteranges */
 	const char		*part_type;	/* Content-Type of each part */
+	struct gzip		*gz;		/* the body is compressed through it */
+	bool			 gzip_vary;	/* the answer depends on Accept-Encoding */
 
 	/* accounting for logs */
 	long long		 bytes_sent;

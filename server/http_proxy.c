@@ -1,9 +1,10 @@
 /*
  * A proxied request on an HTTP/1.x client connection: feeds the engine
  * (proxy.c) the request body from the connection, watches for the client
- * going away, writes the response head and body as they come (chunked to
- * HTTP/1.1 clients when the length is unknown, close-delimited to HTTP/1.0
- * ones), and after a 101 relays bytes both ways until either side closes.
+ * going away, writes the response head and body as they come (compressed
+ * as they come when gzip applies; chunked to HTTP/1.1 clients when the
+ * length is unknown, close-delimited to HTTP/1.0 ones), and after a 101
+ * relays bytes both ways until either side closes.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gzip.h"
 #include "http.h"
 #include "http1.h"
 #include "io.h"
@@ -152,6 +154,76 @@ frame(struct conn *c, bool chunked, const char *data, size_t n)
 		buf_adds(&c->out, "\r\n");
 }
 
+/* Body bytes for the client into c->out, through the compressor when
+ * gzip applies; false when zlib failed. */
+static bool
+frame_body(struct conn *c, struct request *r, bool chunked, const char *data,
+    size_t n, enum gzip_flush flush)
+{
+	static struct buf z;
+
+	if (r->gz == NULL) {
+		frame(c, chunked, data, n);
+		return true;
+	}
+	z.len = 0;
+	if (gzip_write(r->gz, data, n, flush, &z) != 0) {
+		req_log(r, LV_ALERT, 0, "deflate() failed");
+		return false;
+	}
+	if (z.len > 0)
+		frame(c, chunked, z.p, z.len);
+	return true;
+}
+
+/* The upstream's body is complete: the compressor's last bytes, the last
+ * chunk. */
+static bool
+end_body(struct conn *c, struct request *r, bool chunked)
+{
+	if (r->gz != NULL && !frame_body(c, r, chunked, NULL, 0, GZIP_END))
+		return false;
+	if (chunked)
+		buf_adds(&c->out, "0\r\n\r\n");
+	return true;
+}
+
+/* Nothing more has come from the upstream for now: with proxy_buffering
+ * off the client gets what was compressed so far, as nginx flushes each
+ * unbuffered read. */
+static bool
+flush_body(struct conn *c, struct request *r, bool chunked)
+{
+	if (r->gz == NULL || r->sc->proxy_buffering || !gzip_pending(r->gz))
+		return true;
+	return frame_body(c, r, chunked, NULL, 0, GZIP_SYNC);
+}
+
+/* Take what the engine has into c->out, up to OUT_HIGH queued, and the
+ * body's end when it came; false when zlib failed. */
+static bool
+take_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
+    size_t pos, bool *ended)
+{
+	const char *data;
+	size_t n;
+
+	if (*ended)
+		return true;
+	while (c->out.len - pos < OUT_HIGH && (n = proxy_data(p, &data)) > 0) {
+		if (n > OUT_HIGH)
+			n = OUT_HIGH;
+		if (!frame_body(c, r, chunked, data, n, GZIP_MORE))
+			return false;
+		proxy_consume(p, n);
+	}
+	if (proxy_phase(p) == PX_DONE) {
+		*ended = true;
+		return end_body(c, r, chunked);
+	}
+	return proxy_pending(p) || flush_body(c, r, chunked);
+}
+
 /* Write what c->out holds past *pos; false when the client is gone. */
 static bool
 flush(struct conn *c, size_t *pos, long long *sent)
@@ -176,26 +248,13 @@ relay_body(struct conn *c, struct request *r, struct proxy *p, bool chunked,
     size_t pos, long long *sent)
 {
 	struct pollfd pfd[2];
-	const char *data;
-	size_t n;
 	bool ended = false, watch_client = true;
 	int64_t deadline, client_deadline = 0;
 	enum wait_result rc;
 
 	for (;;) {
-		while (!ended && c->out.len - pos < OUT_HIGH &&
-		    (n = proxy_data(p, &data)) > 0) {
-			if (n > OUT_HIGH)
-				n = OUT_HIGH;
-			frame(c, chunked, data, n);
-			proxy_consume(p, n);
-		}
-		if (!ended && proxy_phase(p) == PX_DONE) {
-			if (chunked)
-				buf_adds(&c->out, "0\r\n\r\n");
-			ended = true;
-		}
-		if (!flush(c, &pos, sent)) {
+		if (!take_body(c, r, p, chunked, pos, &ended) ||
+		    !flush(c, &pos, sent)) {
 			c->broken = true;
 			return;
 		}
@@ -356,6 +415,7 @@ http_proxy_serve(struct conn *c, struct request *r)
 		return true;
 	}
 	sb_state(SB_WRITE);
+	gzip_filter_head(r);
 	if (!r->header_only && r->out_length < 0) {
 		if (r->version == 11 && r->status != 101) {
 			chunked = true;
@@ -376,6 +436,7 @@ http_proxy_serve(struct conn *c, struct request *r)
 		c->out.len = 0;
 	} else
 		relay_body(c, r, p, chunked, 0, &sent);
+	gzip_filter_end(r);
 	r->bytes_sent = sent;
 	r->body_bytes_sent = sent > head ? sent - head : 0;
 	sb_count_bytes((uint64_t)sent);

@@ -1,9 +1,10 @@
 /*
  * Writing to an HTTP/1.x client: a response's head and its body from
  * memory, from a file (sendfile(2), or read and write over TLS or with
- * sendfile off) or as multipart byte ranges, waiting at most send_timeout
- * for progress.  A write that fails or times out marks the connection
- * broken, and the caller closes it.
+ * sendfile off), as multipart byte ranges, or compressed with gzip (read,
+ * deflated and sent chunked as gzip_buffers fill), waiting at most
+ * send_timeout for progress.  A write that fails or times out marks the
+ * connection broken, and the caller closes it.
  */
 #include "config.h"
 
@@ -14,12 +15,17 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "gzip.h"
 #include "http.h"
 #include "http1.h"
 #include "io.h"
 #include "log.h"
 #include "request.h"
 #include "scoreboard.h"
+
+#define FILE_PIECE	65536	/* file bytes read at a time without sendfile */
+
+static char piece[FILE_PIECE];	/* static: keeps the stack small */
 
 /* Wait until c can take more output; 1 when it can. */
 static int
@@ -74,13 +80,21 @@ send_buf(struct conn *c, const char *p, size_t n, int flags, long long timeout,
 	return n == 0 ? 0 : send_all(c, &iov, 1, flags, timeout, sent);
 }
 
+static void
+truncated(struct conn *c, const struct request *r)
+{
+	log_ctx(&(struct log_ctx){ r->sc->error_log, c->id, NULL }, LV_ERROR, 0,
+	    "file \"%s\" was truncated while being sent",
+	    r->filename ? req_escape(r, r->filename, strlen(r->filename)) : "");
+	c->broken = true;
+}
+
 /* A file segment, with sendfile(2) or read-and-write. */
 static int
 send_file(struct conn *c, const struct request *r, long long off, long long len,
     long long *sent)
 {
 	long long timeout = r->sc->send_timeout;
-	static char chunk[16384];	/* static: keeps the stack small */
 	ssize_t n;
 	off_t o = off;
 
@@ -89,9 +103,9 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
 			n = io_sendfile(c, r->fd, &o, (size_t)(len > (1 << 30) ?
 			    (1 << 30) : len));
 		} else {
-			n = pread(r->fd, chunk, len < (long long)sizeof(chunk) ?
-			    (size_t)len : sizeof(chunk), o);
-			if (n > 0 && send_buf(c, chunk, (size_t)n, 0, timeout, sent) != 0)
+			n = pread(r->fd, piece, len < (long long)sizeof(piece) ?
+			    (size_t)len : sizeof(piece), o);
+			if (n > 0 && send_buf(c, piece, (size_t)n, 0, timeout, sent) != 0)
 				return -1;
 			if (n > 0) {
 				o += n;
@@ -105,11 +119,7 @@ send_file(struct conn *c, const struct request *r, long long off, long long len,
 			continue;
 		}
 		if (n == 0) {
-			log_ctx(&(struct log_ctx){ r->sc->error_log, c->id, NULL },
-			    LV_ERROR, 0, "file \"%s\" was truncated while being sent",
-			    r->filename ? req_escape(r, r->filename,
-			    strlen(r->filename)) : "");
-			c->broken = true;
+			truncated(c, r);
 			return -1;
 		}
 		if (errno == EINTR)
@@ -148,6 +158,86 @@ send_ranges(struct conn *c, struct request *r, long long *sent)
 	return rc;
 }
 
+/* The next piece of a body to compress, from pos on: the rest of a memory
+ * body, a file read in pieces.  -1 when the file came up short. */
+static ssize_t
+body_piece(struct conn *c, const struct request *r, long long pos,
+    long long left, const char **p)
+{
+	ssize_t n;
+
+	if (left == 0) {
+		*p = "";
+		return 0;
+	}
+	if (r->body == BODY_MEM) {
+		*p = r->mem.p + pos;
+		return (ssize_t)left;
+	}
+	*p = piece;
+	do
+		n = pread(r->fd, piece, left < FILE_PIECE ? (size_t)left : FILE_PIECE,
+		    r->file_off + pos);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		truncated(c, r);
+	return n > 0 ? n : -1;
+}
+
+/*
+ * The body through the compressor, sent whenever gzip_buffers' worth of
+ * output is ready and at the end: chunked to HTTP/1.1 clients, up to the
+ * connection's close to HTTP/1.0 ones.  The head goes with the first
+ * write.
+ */
+static void
+send_gzipped(struct conn *c, struct request *r, struct iovec *head,
+    long long *sent)
+{
+	static struct buf z;
+	const size_t hold = (size_t)(r->sc->gzip_buffers.num * r->sc->gzip_buffers.size);
+	const long long total = r->body == BODY_MEM ? (long long)r->mem.n :
+	    r->body == BODY_FILE ? r->file_len : 0;
+	bool chunked = r->version == 11, last = false;
+	struct iovec iov[5];
+	long long pos = 0;
+	char size[24];
+	const char *p = NULL;
+	ssize_t n;
+	int k;
+
+	z.len = 0;
+	while (!last) {
+		if ((n = body_piece(c, r, pos, total - pos, &p)) < 0)
+			return;
+		pos += n;
+		last = pos == total;
+		if (gzip_write(r->gz, p, (size_t)n, last ? GZIP_END : GZIP_MORE, &z) != 0) {
+			req_log(r, LV_ALERT, 0, "deflate() failed");
+			c->broken = true;
+			return;
+		}
+		if (z.len < hold && !last)
+			continue;
+		k = 0;
+		if (head != NULL)
+			iov[k++] = *head;
+		head = NULL;
+		if (chunked && z.len > 0)
+			iov[k++] = (struct iovec){ size, (size_t)snprintf(size,
+			    sizeof(size), "%zx\r\n", z.len) };
+		iov[k++] = (struct iovec){ z.p, z.len };
+		if (chunked && z.len > 0)
+			iov[k++] = (struct iovec){ "\r\n", 2 };
+		if (chunked && last)
+			iov[k++] = (struct iovec){ "0\r\n\r\n", 5 };
+		if (send_all(c, iov, k, last ? 0 : MSG_MORE, r->sc->send_timeout,
+		    sent) != 0)
+			return;
+		z.len = 0;
+	}
+}
+
 void
 http_send_response(struct conn *c, struct request *r)
 {
@@ -156,11 +246,18 @@ http_send_response(struct conn *c, struct request *r)
 	size_t head;
 	bool body = !r->header_only && r->method != M_HEAD;
 
+	gzip_filter_head(r);
+	if (r->gz != NULL && r->version == 11)
+		http_add_header(r, "Transfer-Encoding", STR("chunked"));
+	else if (r->gz != NULL)
+		r->keepalive = false;	/* the end is the connection's end */
 	c->out.len = 0;
 	http_build_head(r, &c->out);
 	head = c->out.len;
 	iov[0] = (struct iovec){ c->out.p, c->out.len };
-	if (!body || r->body == BODY_NONE ||
+	if (r->gz != NULL)
+		send_gzipped(c, r, iov, &sent);
+	else if (!body || r->body == BODY_NONE ||
 	    (r->body == BODY_FILE && r->file_len == 0 && r->nranges == 0)) {
 		send_all(c, iov, 1, 0, timeout, &sent);
 	} else if (r->body == BODY_MEM) {
@@ -171,6 +268,7 @@ http_send_response(struct conn *c, struct request *r)
 			send_ranges(c, r, &sent);
 	} else if (send_all(c, iov, 1, MSG_MORE, timeout, &sent) == 0)
 		send_file(c, r, r->file_off, r->file_len, &sent);
+	gzip_filter_end(r);
 	r->bytes_sent = sent;
 	r->body_bytes_sent = sent > (long long)head ? sent - (long long)head : 0;
 	sb_count_bytes((uint64_t)sent);

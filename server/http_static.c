@@ -1,8 +1,8 @@
 /*
  * Serving files: URI to path (root appends, alias replaces the matched
  * prefix), try_files, index files, directories (301 to add the slash,
- * autoindex or 403), conditional requests (ETag, Last-Modified) and byte
- * ranges.  The body itself is sent by http_conn.c, with sendfile.
+ * autoindex or 403), gzip_static's PATH.gz, conditional requests (ETag,
+ * Last-Modified) and byte ranges.  The body itself is sent by http_send.c.
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "fdcache.h"
 #include "http.h"
+#include "http_gzip.h"
 #include "log.h"
 #include "mime.h"
 #include "request.h"
@@ -213,10 +214,13 @@ etag_format(char *out, const struct stat *st)
 	out[n] = '\0';
 }
 
+/* The answer with the file at path; gzip_of: path is gzip_static's
+ * PATH.gz, and this is PATH, whose type the answer has. */
 static int
-serve_file(struct request *r, const char *path, int fd, const struct stat *st)
+serve_file(struct request *r, const char *path, int fd, const struct stat *st,
+    const char *gzip_of)
 {
-	const char *type;
+	const char *type, *typed = gzip_of ? gzip_of : path;
 	int rc;
 
 	if (r->method == M_POST)
@@ -224,7 +228,7 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st)
 	r->fd = fd;
 	r->filename = path;
 	r->status = 200;
-	type = mime_lookup(r->c->cf->mime, path, strlen(path));
+	type = mime_lookup(r->c->cf->mime, typed, strlen(typed));
 	r->content_type = type ? type : r->sc->default_type;
 	r->last_modified = st->st_mtime;
 	etag_format(r->etag, st);
@@ -242,9 +246,45 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st)
 		}
 		return rc;
 	}
+	if (gzip_of != NULL)
+		http_set_header(r, "Content-Encoding", STR("gzip"));
 	if (!r->error_page_done)
 		http_set_header(r, "Accept-Ranges", STR("bytes"));
-	return ranges(r, st->st_size);
+	/* A body gzip compresses goes whole, without ranges, as in nginx. */
+	return gzip_of == NULL && gzip_wanted(r) ? 0 : ranges(r, st->st_size);
+}
+
+/*
+ * gzip_static: PATH.gz beside PATH answers a client that takes gzip (with
+ * "always", every client).  true when it did, with the status in *rc.
+ * Where a PATH.gz exists the answer varies with Accept-Encoding either way.
+ */
+static bool
+gzip_static(struct request *r, const char *path, int *rc)
+{
+	int mode = r->sc->gzip_static, fd;
+	bool ok;
+	char *gz;
+	struct stat st;
+
+	if (mode == GZIP_STATIC_OFF || (r->method != M_GET && r->method != M_HEAD))
+		return false;
+	ok = mode == GZIP_STATIC_ALWAYS || gzip_client_ok(r);
+	if (!ok && !r->sc->gzip_vary)
+		return false;	/* nothing to learn from PATH.gz */
+	gz = pool_printf(r->pool, "%s.gz", path);
+	if ((fd = fdcache_open(gz, &st)) < 0) {
+		if (errno != 0 && errno != ENOENT && errno != ENOTDIR &&
+		    errno != ENAMETOOLONG)
+			open_error(r, gz, errno);	/* logged; PATH is served */
+		return false;
+	}
+	if (mode == GZIP_STATIC_ON)
+		r->gzip_vary = true;
+	if (!ok)
+		return false;
+	*rc = serve_file(r, gz, fd, &st, path);
+	return true;
 }
 
 static int
@@ -285,14 +325,16 @@ serve_uri(struct request *r)
 {
 	char *path = map_path(r, r->uri);
 	struct stat st;
-	int fd;
+	int fd, rc;
 
 	r->filename = path;
 	if (r->uri.n > 0 && r->uri.p[r->uri.n - 1] == '/')
 		return directory(r, path);
+	if (gzip_static(r, path, &rc))
+		return rc;
 	fd = fdcache_open(path, &st);
 	if (fd >= 0)
-		return serve_file(r, path, fd, &st);
+		return serve_file(r, path, fd, &st, NULL);
 	if (errno != 0)
 		return open_error(r, path, errno);
 	if (S_ISDIR(st.st_mode))

@@ -29,6 +29,10 @@ const char *req_escape(const struct request *, const char *, size_t);
 void	 request_process(struct request *);
 void	 request_finalize(struct request *, int status);
 
+/* gzip_filter.c */
+void	gzip_filter_head(struct request *);
+void	gzip_filter_end(struct request *);
+
 /* http_static.c */
 int	static_handle(struct request *);
 

@@ -300,6 +300,17 @@ def raw(port, data, host='127.0.0.1', timeout=5, shutdown=False, src=None):
         s.close()
 
 
+def rss_kb(pid):
+    """A process's resident memory in kB, 0 when it is gone."""
+    try:
+        for line in open('/proc/%d/status' % pid):
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def status_of(response):
     """The status code of a raw response, or None."""
     m = re.match(rb'HTTP/1\.[01] (\d{3})', response)

@@ -4,3 +4,4 @@ INTEGRATION_TESTS += t/http_bad.py
 INTEGRATION_TESTS += t/http_conn.py
 INTEGRATION_TESTS += t/static.py
 INTEGRATION_TESTS += t/selection.py
+INTEGRATION_TESTS += t/gzip.py

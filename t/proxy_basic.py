@@ -39,16 +39,6 @@ def hdr(info, name):
     return vals[0] if len(vals) == 1 else (vals or None)
 
 
-def rss_kb(pid):
-    try:
-        for line in open('/proc/%d/status' % pid):
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 with Portico(CONF) as p:
     P = p.port
     st, h, e = echo(P, '/echo?x=1', headers={'Host': 'site.test', 'X-Forwarded-For': '203.0.113.1'})
