@@ -9,12 +9,38 @@ import hashlib
 import os
 import socket
 import subprocess
+import threading
 import zlib
 
 from harness import *
 from backend import Backend, pattern
 
 b = Backend('gz')
+
+
+class Trickle:
+    """A backend that sends the first part of a chunked answer, then the
+    rest only when told (go), to see what reaches the client between."""
+
+    FIRST, REST = b'first part of the answer\n' * 40, b'and the rest\n' * 40
+
+    def __init__(self):
+        self.srv = socket.create_server(('127.0.0.1', 0))
+        self.addr = '127.0.0.1:%d' % self.srv.getsockname()[1]
+        self.go = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        c, _ = self.srv.accept()
+        with c:
+            c.recv(65536)
+            c.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n'
+                      b'Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n' % (len(self.FIRST), self.FIRST))
+            self.go.wait(10)
+            c.sendall(b'%x\r\n%s\r\n0\r\n\r\n' % (len(self.REST), self.REST))
+
+
+trickle = Trickle()
 PAGE = ''.join('<tr><td>%d</td><td>item-%d</td><td>%d.%02d EUR</td></tr>\n' %
                (i, i * 7919 % 10007, i * 31 % 997, i % 100) for i in range(2000)).encode()
 TEXT = 'compress me ' * 20
@@ -36,12 +62,13 @@ servers = ( { listen = [ "127.0.0.1:{port}", "127.0.0.1:{port2} http2" ]; root =
     { match = "/up/"; proxy_pass = "http://%(b)s/"; },
     { match = "/upany/"; proxy_pass = "http://%(b)s/"; gzip_proxied = "any"; },
     { match = "/unbuffered/"; proxy_pass = "http://%(b)s/"; proxy_buffering = false; },
+    { match = "/trickle/"; proxy_pass = "http://%(t)s/"; proxy_buffering = false; },
     { match = "/self/"; proxy_pass = "http://127.0.0.1:{port}/origin/";
       gzip_proxied = "no-cache"; },
     { match = "/selfgz/"; proxy_pass = "http://127.0.0.1:{port}/always/"; },
     { match = "/origin/"; gzip = false; add_header = { Cache-Control = "$arg_cc"; }; }
   ); } );
-''' % {'b': b.addr, 'text': TEXT}
+''' % {'b': b.addr, 't': trickle.addr, 'text': TEXT}
 FILES = {'www/page.html': PAGE, 'www/small.html': '<p>hi</p>', 'www/notes.txt': TEXT,
          'www/data.bin': PAGE, 'www/style.css': PAGE.decode(),
          'www/min/mid.html': PAGE[:500], 'www/old/page.html': PAGE,
@@ -190,6 +217,22 @@ with Portico(CONF, files=FILES) as p:
                desc='and one ended by the close')
     compressed(P, '/unbuffered/b?size=300000&frame=chunked', want=pattern(300000),
                desc='and one with proxy_buffering off')
+    s = socket.create_connection(('127.0.0.1', P), timeout=5)
+    s.sendall(b'GET /trickle/ HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n')
+    resp = http.client.HTTPResponse(s)
+    resp.begin()
+    z, early = zlib.decompressobj(31), b''
+    try:
+        while len(early) < len(Trickle.FIRST):
+            early += z.decompress(resp.read1(65536))
+    except (socket.timeout, zlib.error):
+        pass
+    ok(early == Trickle.FIRST, 'proxy_buffering off: what came so far reaches the client '
+       'compressed before the upstream goes on')
+    trickle.go.set()
+    rest = z.decompress(resp.read()) + z.flush()
+    s.close()
+    ok(rest == Trickle.REST and z.eof, 'and the stream ends whole')
     hd, body = curl(url + '/up/b?size=70000&frame=chunked', '--compressed')
     ok(body == pattern(70000) and 'content-encoding: gzip' in hd, 'curl --compressed: a proxied answer')
     st, h, data = plain(P, '/up/b?size=5000&status=206', want=pattern(5000),
