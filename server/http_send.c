@@ -23,7 +23,7 @@
 #include "request.h"
 #include "scoreboard.h"
 
-#define FILE_PIECE	65536	/* file bytes read at a time without sendfile */
+#define FILE_PIECE	131072	/* file bytes read at a time without sendfile */
 
 static char piece[FILE_PIECE];	/* static: keeps the stack small */
 
