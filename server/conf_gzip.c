@@ -70,15 +70,7 @@ set_gzip_types(SET_ARGS)
 int
 set_gzip_comp_level(SET_ARGS)
 {
-	long long *level = field;
-
-	if (set_int(ld, lv, v, field) != 0)
-		return -1;
-	if (*level < 1 || *level > 9) {
-		cf_error(ld, v, "\"gzip_comp_level\" must be between 1 and 9");
-		return -1;
-	}
-	return 0;
+	return cf_int_between(ld, v, field, 1, 9);
 }
 
 /* "off", "any", or conditions: whether a request that came through a

@@ -121,6 +121,8 @@ struct word {
 
 int	cf_words(struct cfload *, const char *, const struct word *, size_t n,
 	    int *flags, const char **unknown);
+int	cf_int_between(struct cfload *, const config_setting_t *, long long *,
+	    long long lo, long long hi);
 
 /* Value parsers shared by setters and the tests. */
 int	parse_msec(const char *, long long *);

@@ -169,15 +169,7 @@ set_limit_conn(SET_ARGS)
 int
 set_limit_conn_status(SET_ARGS)
 {
-	long long *code = field;
-
-	if (set_int(ld, lv, v, code) != 0)
-		return -1;
-	if (*code < 400 || *code > 599) {
-		cf_error(ld, v, "limit_conn_status must be between 400 and 599");
-		return -1;
-	}
-	return 0;
+	return cf_int_between(ld, v, field, 400, 599);
 }
 
 /* nginx allows these four. */

@@ -159,6 +159,21 @@ set_int(SET_ARGS)
 	return get_number(ld, v, parse_plain, "a number", field);
 }
 
+/* An integer from lo to hi. */
+int
+cf_int_between(struct cfload *ld, const config_setting_t *v, long long *n,
+    long long lo, long long hi)
+{
+	if (get_number(ld, v, parse_plain, "a number", n) != 0)
+		return -1;
+	if (*n < lo || *n > hi) {
+		cf_error(ld, v, "%s must be between %lld and %lld",
+		    config_setting_name(v), lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
 int
 set_msec(SET_ARGS)
 {

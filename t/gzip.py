@@ -298,7 +298,7 @@ with Portico(CONF, files=FILES) as p:
     ok(peak - before < 8 * 1024, 'with flat worker memory (peak RSS %d kB, before %d kB)' % (peak, before))
 
 # Settings -t refuses, each with its line.
-BAD = [('gzip_comp_level = 10;', '"gzip_comp_level" must be between 1 and 9'),
+BAD = [('gzip_comp_level = 10;', 'gzip_comp_level must be between 1 and 9'),
        ('gzip_proxied = "expired sometimes";', 'invalid gzip_proxied "expired sometimes"'),
        ('gzip_static = "sometimes";', '"gzip_static" must be true, false or "always"'),
        ('gzip_buffers = "32";', 'invalid gzip_buffers "32"'),
