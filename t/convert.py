@@ -527,7 +527,7 @@ with converted('quoting', {'nginx.conf': QUOTE_NGINX}) as p:
 # What portico lacks: a comment naming file, line and directive; exit 1;
 # the rest is still a configuration portico -t accepts.
 UNKNOWN = '''http {
-    gzip on;
+    ssi on;
     server {
         listen 127.0.0.1:{port};
         rewrite ^/old$ /new permanent;
@@ -547,7 +547,7 @@ with Portico('', start=False) as p:
     path = p.write('nginx/unknown.conf', UNKNOWN)
     rc, out, err = convert(path)
     is_(rc, 1, 'untranslatable directives: exit status 1')
-    for line, text in ((2, r'not translated \(portico has no "gzip"\): gzip on;'),
+    for line, text in ((2, r'not translated \(portico has no "ssi"\): ssi on;'),
                        (5, r'not translated \(portico has no "rewrite"\): rewrite \^/old\$ /new permanent;'),
                        (6, r'not translated \(.*types_file.*\): types \{ \.\.\. \}'),
                        (7, r'not translated \(portico has no "if"\): if \(\$request_method = POST\) \{ \.\.\. \}'),
