@@ -278,13 +278,19 @@ value_set(struct conv *cv, struct block *b, const struct setting *s,
 }
 
 /* The arguments from first as the setting's one string.  Only the last may
- * hold white space: inside the string it could not be told apart. */
+ * hold white space: inside the string it could not be told apart.  (A
+ * setting whose arguments are values of their own takes each.) */
 static void
 args_set(struct conv *cv, struct block *b, const struct setting *s,
     const struct ngx_dir *d, size_t first)
 {
 	size_t i;
 
+	if (s->flags & SET_EACH) {
+		for (i = first; i < d->nargs; i++)
+			value_set(cv, b, s, d, d->args[i]);
+		return;
+	}
 	for (i = first; i + 1 < d->nargs; i++)
 		if (d->args[i][strcspn(d->args[i], " \t\r\n")] != '\0') {
 			untranslated(cv, b, d, "argument \"%s\" holds white space, "

@@ -51,6 +51,8 @@ struct setting {
 #define SET_LIST	0x10	/* a string or an array: nginx's directive repeats;
 				   the loader refuses an array for any other */
 #define SET_GROUP	0x20	/* a group keyed by nginx's first argument */
+#define SET_EACH	0x40	/* with SET_LIST: each of nginx's arguments is a
+				   value of its own (gzip_disable's regexes) */
 
 extern const struct setting settings[];
 extern const size_t nsettings;

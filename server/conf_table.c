@@ -139,7 +139,7 @@ const struct setting settings[] = {
 	    NULL, 0 },
 	{ "gzip_proxied", MSL, SCOPE(gzip_proxied), Q("off"), set_gzip_proxied, NULL, 0 },
 	{ "gzip_disable", MSL, SCOPE(gzip_disable), NULL, set_gzip_disable, NULL,
-	    SET_LIST },
+	    SET_LIST | SET_EACH },
 	{ "gzip_http_version", MSL, SCOPE(gzip_http_version), Q("1.1"),
 	    set_http_version, NULL, 0 },
 	{ "gzip_buffers", MSL, SCOPE(gzip_buffers), Q("32 4k"), set_gzip_buffers,

@@ -524,6 +524,17 @@ with converted('quoting', {'nginx.conf': QUOTE_NGINX}) as p:
     is_(get(p.port, '/exact%20path')[2], b'single quoted', 'quoting: a quoted location with a space')
 
 
+# gzip_disable's arguments are regexes of their own, spaces and all.
+with Portico('', start=False) as p:
+    path = p.write('nginx/gzip.conf', 'http {\n    gzip on;\n'
+                   '    gzip_disable msie6 "MSIE [1-6]\\.";\n'
+                   '    server { listen 127.0.0.1:{port}; }\n}\n')
+    rc, out, err = convert(path)
+    is_(rc, 0, 'gzip_disable converts')
+    like(out, r'gzip_disable = \[ "msie6", "MSIE \[1-6\]\\\\." \];',
+         'gzip_disable: one array element per regex')
+
+
 # What portico lacks: a comment naming file, line and directive; exit 1;
 # the rest is still a configuration portico -t accepts.
 UNKNOWN = '''http {
