@@ -116,24 +116,30 @@ http_next_line(const char **p, const char *end, struct str *line)
 	return 0;
 }
 
+/*
+ * "HTTP/1.x", read from the left as nginx does: a major version other than
+ * 1 is 505 as soon as its first digits show it, a minor version above 999
+ * is 400; digits are counted before they are added, so none overflows.
+ */
 static int
 parse_version(struct str v, int *version)
 {
-	size_t i = 5;
-	int major = 0, minor = 0, digits;
+	const char *p = v.p + 5, *end = v.p + v.n;
+	int minor = 0, digits = 0;
 
-	if (v.n < 8 || memcmp(v.p, "HTTP/", 5) != 0)
+	if (v.n < 6 || memcmp(v.p, "HTTP/", 5) != 0 || *p < '1' || *p > '9')
 		return 400;
-	for (digits = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++, digits++)
-		major = major * 10 + (v.p[i] - '0');
-	if (digits == 0 || digits > 3 || i >= v.n || v.p[i++] != '.')
-		return 400;
-	for (digits = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++, digits++)
-		minor = minor * 10 + (v.p[i] - '0');
-	if (digits == 0 || digits > 3 || i != v.n)
-		return 400;
-	if (major != 1)
+	if (*p++ != '1' || (p < end && *p >= '0' && *p <= '9'))
 		return 505;
+	if (p == end || *p++ != '.')
+		return 400;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (++digits > 3)
+			return 400;
+		minor = minor * 10 + (*p - '0');
+	}
+	if (digits == 0 || p != end)
+		return 400;
 	*version = minor == 0 ? 10 : 11;
 	return 0;
 }

@@ -118,6 +118,21 @@ request_line(void)
 	is_int(parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n", &r), 505,
 	    "HTTP/2.0 on the HTTP/1 parser is 505");
 	is_int(parse("GET / HTTP/3.0\r\nHost: a\r\n\r\n", &r), 505, "HTTP/3.0 is 505");
+	is_int(parse("GET / HTTP/11.1\r\nHost: a\r\n\r\n", &r), 505,
+	    "a two-digit major version is 505");
+	is_int(parse("GET / HTTP/18446744073709551616.1\r\nHost: a\r\n\r\n", &r),
+	    505, "a 20-digit major version is 505");
+	is_int(parse("GET / HTTP/0.9\r\nHost: a\r\n\r\n", &r), 400,
+	    "major version 0 is 400, as in nginx");
+	is_int(parse("GET / HTTP/01.1\r\nHost: a\r\n\r\n", &r), 400,
+	    "a major version with a leading zero is 400");
+	is_int(parse("GET / HTTP/1.999\r\nHost: a\r\n\r\n", &r), 0,
+	    "minor version 999 parses");
+	is_int(r.version, 11, "HTTP/1.999 is served as 1.1");
+	is_int(parse("GET / HTTP/1.1000\r\nHost: a\r\n\r\n", &r), 400,
+	    "minor version 1000 is 400");
+	is_int(parse("GET / HTTP/1.118446744073709551616\r\nHost: a\r\n\r\n", &r),
+	    400, "a 21-digit minor version is 400 (found by fuzzing: it overflowed)");
 	is_int(parse("GET / HTTP/1.1  \r\nHost: a\r\n\r\n", &r), 0,
 	    "spaces after the version are tolerated");
 	is_int(parse("GET  /  HTTP/1.1\r\nHost: a\r\n\r\n", &r), 0,
