@@ -22,7 +22,7 @@ hexval(char c)
 /*
  * in[0..len) must start with '/'.  out needs len + 1 bytes; the result is
  * never longer than the input.  Returns 0, or -1 for a path to refuse
- * (bad escape, NUL, or ".." above the root).
+ * (bad escape, NUL whether raw or escaped, or ".." above the root).
  */
 int
 http_uri_normalize(const char *in, size_t len, char *out, size_t *outlen)
@@ -45,10 +45,10 @@ http_uri_normalize(const char *in, size_t len, char *out, size_t *outlen)
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
-			if (c == '\0')
-				return -1;
 			i += 2;
 		}
+		if (c == '\0')
+			return -1;
 		if (c == '/' && n > 0 && out[n - 1] == '/')
 			continue;	/* merge slashes */
 		out[n++] = c;

@@ -59,7 +59,7 @@ int
 main(void)
 {
 	size_t outlen;
-	char out[8];
+	char out[8], wide[32];
 
 	/* plain paths */
 	good("/", "/");
@@ -170,5 +170,12 @@ main(void)
 	    "only len bytes are read");
 	is_int(outlen, 2, "outlen counts len bytes only");
 	ok(memcmp(out, "/a", 3) == 0, "the first len bytes normalised");
+
+	/* found by fuzzing: a raw NUL went through, cutting the path short
+	 * wherever it is used as a C string */
+	is_int(http_uri_normalize("/a.c\0.php", 10, wide, &outlen), -1,
+	    "a raw NUL is refused like %%00");
+	is_int(http_uri_normalize("/static/css/sie.jte.c\0\x17", 23, wide, &outlen),
+	    -1, "the fuzzer's input is refused");
 	return done_testing();
 }
