@@ -474,6 +474,8 @@ struct config {
 	struct listener		*listeners;
 	size_t			 nlisteners;
 	struct log_file		*logs;		/* every log file named */
+	void			**regexes;	/* every regex compiled */
+	size_t			  nregexes;
 	struct mime_table	*mime;
 	struct strv		 warnings;	/* messages of loading it */
 };

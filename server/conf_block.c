@@ -170,22 +170,38 @@ set_listen(SET_ARGS)
 	return 0;
 }
 
+/* A regular expression the configuration owns: conf_release frees it
+ * even when the server or location it was written in is refused. */
+static void *
+compile(struct cfload *ld, const config_setting_t *v, const char *pattern,
+    bool caseless)
+{
+	struct config *cf = ld->cf;
+	char err[512];
+	void *re = regex_compile(pattern, caseless, err, sizeof(err));
+
+	if (re == NULL) {
+		cf_error(ld, v, "%s", err);
+		return NULL;
+	}
+	cf->regexes = pool_grow(ld->pool, cf->regexes, cf->nregexes,
+	    sizeof(*cf->regexes));
+	cf->regexes[cf->nregexes++] = re;
+	return re;
+}
+
 static int
 parse_name(struct cfload *ld, const config_setting_t *v, const char *s,
     struct server_name *sn)
 {
-	char err[512], *p;
+	char *p;
 	size_t len = strlen(s);
 
 	if (s[0] == '~') {
 		sn->kind = NAME_REGEX;
 		sn->name = pool_strdup(ld->pool, s + 1);
-		sn->re = regex_compile(s + 1, false, err, sizeof(err));
-		if (sn->re == NULL) {
-			cf_error(ld, v, "%s", err);
-			return -1;
-		}
-		return 0;
+		sn->re = compile(ld, v, s + 1, false);
+		return sn->re == NULL ? -1 : 0;
 	}
 	sn->name = pool_strdup(ld->pool, s);
 	for (p = sn->name; *p; p++)
@@ -254,7 +270,6 @@ set_match(SET_ARGS)
 {
 	struct location *loc = lv->loc;
 	const char *s, *p;
-	char err[512];
 
 	if (cf_string(ld, v, &s) != 0)
 		return -1;
@@ -289,12 +304,9 @@ set_match(SET_ARGS)
 	loc->pattern = pool_strdup(ld->pool, p);
 	loc->plen = strlen(p);
 	if (loc->kind == MATCH_REGEX || loc->kind == MATCH_REGEX_CI) {
-		loc->re = regex_compile(p, loc->kind == MATCH_REGEX_CI, err,
-		    sizeof(err));
-		if (loc->re == NULL) {
-			cf_error(ld, v, "%s", err);
+		loc->re = compile(ld, v, p, loc->kind == MATCH_REGEX_CI);
+		if (loc->re == NULL)
 			return -1;
-		}
 	}
 	return 0;
 }

@@ -389,20 +389,12 @@ void
 conf_release(struct config *cf)
 {
 	struct log_file *lf;
-	struct server *srv;
-	size_t i, j;
+	size_t i;
 
 	for (lf = cf->logs; lf != NULL; lf = lf->next)
 		log_file_close(lf);
 	conf_tls_release(cf);
 	conf_gzip_release(cf);
-	for (i = 0; i < cf->nservers; i++) {
-		srv = cf->servers[i];
-		for (j = 0; j < srv->nnames; j++)
-			if (srv->names[j].re != NULL)
-				regex_free(srv->names[j].re);
-		for (j = 0; j < srv->nlocs; j++)
-			if (srv->locs[j]->re != NULL)
-				regex_free(srv->locs[j]->re);
-	}
+	for (i = 0; i < cf->nregexes; i++)
+		regex_free(cf->regexes[i]);
 }

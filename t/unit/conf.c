@@ -762,6 +762,14 @@ errors_in_values(void)
 	load_fails("foo = 1;\n", "unknown setting \"foo\"", "unknown main setting");
 	load_fails("servers = ( { locations = ( { match = \"/\"; bar = 1; } ); } );\n",
 	    "unknown setting \"bar\"", "unknown location setting");
+	/* Found by fuzzing: the regular expressions of a refused server or
+	 * location leaked (LeakSanitizer tells, in a sanitizer build). */
+	load_fails("servers = ( { server_name = \"~^(?<sub>.+)\\\\.test$\";\n"
+	    "  proxy_pazss = \"x\"; } );\n", "unknown setting \"proxy_pazss\"",
+	    "a refused server frees its regex name");
+	load_fails("servers = ( { locations = ( { match = \"~ \\\\.php$\"; },\n"
+	    "  { match = \"~ \\\\.php$\"; } ); } );\n", "duplicate location",
+	    "a refused regex location frees its regex");
 	load_fails("listen = \"80\";\n",
 	    "setting \"listen\" is not allowed at the main level", "listen at main");
 	load_fails("servers = ( { alias = \"/x/\"; } );\n",
