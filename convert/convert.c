@@ -249,7 +249,7 @@ value_problem(struct conv *cv, const struct setting *s, const char *v)
 		    "\"90s\" or \"5m\"";
 	if (s->set == set_size && parse_size(v, &n) != 0)
 		return "portico's sizes are a number and one unit, such as \"64k\"";
-	if (s->set == set_listen && parse_listen(v, &la, &err) != 0)
+	if (s->set == set_listen && parse_listen(v, true, &la, &err) != 0)
 		return pool_printf(cv->pool, "portico's listen: %s", err);
 	return NULL;
 }

@@ -37,13 +37,14 @@ parse_port(const char *s, int *port)
 }
 
 static int
-resolve_host(const char *host, struct listen_addr *la)
+resolve_host(const char *host, bool resolve, struct listen_addr *la)
 {
 	struct addrinfo hints, *res;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = resolve ? 0 : AI_NUMERICHOST;
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
 		return -1;
 	memcpy(&la->ss, res->ai_addr, res->ai_addrlen);
@@ -53,9 +54,11 @@ resolve_host(const char *host, struct listen_addr *la)
 }
 
 /* "[addr:]port [default_server] [ssl] [http2]"; addr may be *, an IPv4
- * address, [IPv6] or a host name resolved now. */
+ * address, [IPv6] or a host name resolved now (unless resolve is false:
+ * then it is not found). */
 int
-parse_listen(const char *text, struct listen_addr *la, const char **err)
+parse_listen(const char *text, bool resolve, struct listen_addr *la,
+    const char **err)
 {
 	char buf[256], *tok, *save, *addr, *port, *colon;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&la->ss;
@@ -119,7 +122,7 @@ parse_listen(const char *text, struct listen_addr *la, const char **err)
 		} else if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
 			sin->sin_family = AF_INET;
 			la->len = sizeof(*sin);
-		} else if (resolve_host(addr, la) != 0) {
+		} else if (resolve_host(addr, resolve, la) != 0) {
 			*err = "host not found";
 			return -1;
 		}
@@ -159,7 +162,7 @@ set_listen(SET_ARGS)
 	srv->listens = pool_zalloc(ld->pool, sizeof(*srv->listens) * (n ? n : 1));
 	for (i = 0; i < n; i++) {
 		struct listen_addr *la = &srv->listens[i];
-		if (parse_listen(v0[i], la, &err) != 0) {
+		if (parse_listen(v0[i], ld->check_files, la, &err) != 0) {
 			cf_error(ld, v, "invalid listen \"%s\": %s", v0[i], err);
 			return -1;
 		}
@@ -421,7 +424,7 @@ server_block(struct cfload *ld, const config_setting_t *g)
 		return -1;
 	if (srv->nlistens == 0) {
 		srv->listens = pool_zalloc(ld->pool, sizeof(*srv->listens));
-		if (parse_listen("80", srv->listens, &err) != 0)
+		if (parse_listen("80", false, srv->listens, &err) != 0)
 			fatal("default listen: %s", err);
 		srv->listens->text = "80";
 		srv->listens->line = srv->line;

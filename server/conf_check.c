@@ -251,7 +251,7 @@ builtin_formats(struct cfload *ld)
 static int
 open_log(struct cfload *ld, struct log_file *lf)
 {
-	if (lf == NULL || lf->fd >= 0)
+	if (lf == NULL || lf->fd >= 0 || !ld->check_files)
 		return 0;
 	if (log_file_open(lf) != 0) {
 		conf_error_at(ld, lf->src, lf->line,
@@ -320,7 +320,7 @@ check_user(struct cfload *ld)
 	struct group *gr;
 	int n = 0;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0 || !ld->check_files)
 		return;
 	if ((pw = getpwnam(m->user)) == NULL) {
 		conf_error_for(ld, NULL, NULL, "user", "getpwnam(\"%s\") failed: no "
@@ -344,13 +344,32 @@ check_user(struct cfload *ld)
 		m->ngroups = 0;
 }
 
+/* The types file, or the built-in table when the default file is not
+ * installed or files are not to be read. */
+static void
+load_types(struct cfload *ld)
+{
+	struct config *cf = ld->cf;
+	size_t i = (size_t)(setting_find("types_file") - settings);
+	char err[512];
+
+	if (!ld->check_files) {
+		cf->mime = mime_builtin(&cf->pool);
+		return;
+	}
+	cf->mime = mime_load(&cf->pool, cf->main.types_file, err, sizeof(err));
+	if (cf->mime == NULL && ld->seen[i].file == NULL && errno == ENOENT)
+		cf->mime = mime_builtin(&cf->pool);	/* the default is not installed */
+	else if (cf->mime == NULL)
+		conf_error_for(ld, NULL, NULL, "types_file", "types_file: %s", err);
+}
+
 int
 conf_check(struct cfload *ld)
 {
 	struct config *cf = ld->cf;
 	struct server *srv;
 	size_t i, j;
-	char err[512];
 
 	check_user(ld);
 	for (i = 0; i < cf->nservers; i++) {
@@ -361,7 +380,8 @@ conf_check(struct cfload *ld)
 	for (i = 0; i < cf->nvhosts; i++)
 		check_names(ld, cf->vhosts[i]);
 	build_listeners(ld);
-	conf_tls_contexts(ld);
+	if (ld->check_files)
+		conf_tls_contexts(ld);
 	conf_check_upstreams(ld);
 	conf_check_limits(ld);
 	builtin_formats(ld);
@@ -375,12 +395,7 @@ conf_check(struct cfload *ld)
 			check_scope_refs(ld, srv, srv->locs[j]);
 		}
 	}
-	cf->mime = mime_load(&cf->pool, cf->main.types_file, err, sizeof(err));
-	i = (size_t)(setting_find("types_file") - settings);
-	if (cf->mime == NULL && ld->seen[i].file == NULL && errno == ENOENT)
-		cf->mime = mime_builtin(&cf->pool);	/* the default is not installed */
-	else if (cf->mime == NULL)
-		conf_error_for(ld, NULL, NULL, "types_file", "types_file: %s", err);
+	load_types(ld);
 	return ld->errors ? -1 : 0;
 }
 

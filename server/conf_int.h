@@ -74,7 +74,7 @@ struct cfload {
 	const char	*dir;		/* its directory, for relative paths */
 	struct incl	*stack;
 	int		 errors;
-	bool		 check_files;
+	bool		 check_files;	/* see conf_load() */
 	struct {
 		const char	*file;
 		int		 line;
@@ -129,7 +129,8 @@ int	cf_int_between(struct cfload *, const config_setting_t *, long long *,
 /* Value parsers shared by setters and the tests. */
 int	parse_msec(const char *, long long *);
 int	parse_size(const char *, long long *);
-int	parse_listen(const char *, struct listen_addr *, const char **err);
+int	parse_listen(const char *, bool resolve, struct listen_addr *,
+	    const char **err);
 int	parse_cidr(const char *, struct access_rule *);
 
 /* Setters (conf_value.c, conf_block.c). */

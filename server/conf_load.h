@@ -1,6 +1,9 @@
 /*
  * Loading a configuration generation from its files, checking it, and
- * dropping it (conf_load.c): for main.c and the master.
+ * dropping it (conf_load.c): for main.c and the master.  With check_files
+ * false the loader reads only the configuration's own files: it opens no
+ * log, certificate, key or types file, resolves no host name and looks up
+ * no user (the fuzzer's mode).
  */
 #ifndef PORTICO_CONF_LOAD_H
 #define PORTICO_CONF_LOAD_H

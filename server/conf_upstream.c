@@ -65,6 +65,7 @@ resolve_peers(struct cfload *ld, struct upstream *u, const char *host, int port,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = ld->check_files ? 0 : AI_NUMERICHOST;
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	rc = getaddrinfo(host, portstr, &hints, &res);
 	if (rc != 0) {
@@ -596,7 +597,7 @@ conf_check_upstreams(struct cfload *ld)
 			if (loc->proxy == NULL)
 				continue;
 			resolve_proxy_pass(ld, loc);
-			if (loc->proxy->ssl)
+			if (loc->proxy->ssl && ld->check_files)
 				loc->proxy->ssl_ctx = conf_tls_client_ctx(ld, loc);
 		}
 	for (i = 0; i < cf->nupstreams; i++)

@@ -108,7 +108,7 @@ base(void)
 
 /* conf_load with stderr captured into errors[]. */
 static struct config *
-load_path(const char *path)
+load_path(const char *path, bool check_files)
 {
 	char capture[PATH_MAX + 32];
 	struct config *cf;
@@ -121,7 +121,7 @@ load_path(const char *path)
 	saved = dup(2);
 	fd = open(capture, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	dup2(fd, 2);
-	cf = conf_load(path, true);
+	cf = conf_load(path, check_files);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -132,18 +132,27 @@ load_path(const char *path)
 }
 
 /* A new case whose main file is base() + text. */
-static struct config *
-load(const char *text)
+static bool
+new_main(const char *text)
 {
 	char *all;
-	struct config *cf;
 
 	new_case();
 	if (asprintf(&all, "%s%s", base_for(text), text) < 0)
-		return NULL;
+		return false;
 	put("portico.conf", all);
 	free(all);
-	cf = load_path(main_path);
+	return true;
+}
+
+static struct config *
+load(const char *text)
+{
+	struct config *cf;
+
+	if (!new_main(text))
+		return NULL;
+	cf = load_path(main_path, true);
 	if (cf == NULL)
 		printf("# load failed:\n# %s\n", errors);
 	return cf;
@@ -154,7 +163,7 @@ load(const char *text)
 static void
 load_fails_path(const char *path, const char *want, const char *name)
 {
-	struct config *cf = load_path(path);
+	struct config *cf = load_path(path, true);
 	char *expect;
 
 	if (!ok(cf == NULL, "error: %s", name)) {
@@ -171,14 +180,8 @@ load_fails_path(const char *path, const char *want, const char *name)
 static void
 load_fails(const char *text, const char *want, const char *name)
 {
-	char *all;
-
-	new_case();
-	if (asprintf(&all, "%s%s", base_for(text), text) < 0)
-		return;
-	put("portico.conf", all);
-	free(all);
-	load_fails_path(main_path, want, name);
+	if (new_main(text))
+		load_fails_path(main_path, want, name);
 }
 
 /* "Name=src" for each op, "-" for a removed one, "!" for always. */
@@ -251,7 +254,7 @@ defaults(void)
 		return;
 	put("portico.conf", text);
 	free(text);
-	cf = load_path(main_path);
+	cf = load_path(main_path, true);
 	ok(cf != NULL, "defaults: loads");
 	if (cf == NULL) {
 		printf("# %s\n", errors);
@@ -630,7 +633,7 @@ includes(void)
 		return;
 	put("portico.conf", want);
 	free(want);
-	cf = load_path(main_path);
+	cf = load_path(main_path, true);
 	ok(cf != NULL, "includes: loads");
 	if (cf == NULL) {
 		printf("# %s\n", errors);
@@ -688,7 +691,7 @@ limits(void)
 		return;
 	put("portico.conf", text);
 	free(text);
-	cf = load_path(main_path);
+	cf = load_path(main_path, true);
 	ok(cf != NULL, "limits: loads");
 	if (cf == NULL) {
 		printf("# %s\n", errors);
@@ -1010,54 +1013,94 @@ listen_values(void)
 	size_t i;
 
 	err = NULL;
-	is_int(parse_listen("80", &la, &err), 0, "listen \"80\"");
+	is_int(parse_listen("80", true, &la, &err), 0, "listen \"80\"");
 	ok(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 80 &&
 	    sin->sin_addr.s_addr == htonl(INADDR_ANY) && la.wildcard &&
 	    !la.default_server && la.len == sizeof(*sin), "\"80\" is *:80");
 
-	is_int(parse_listen("127.0.0.1:8080", &la, &err), 0, "listen 127.0.0.1:8080");
+	is_int(parse_listen("127.0.0.1:8080", true, &la, &err), 0,
+	    "listen 127.0.0.1:8080");
 	ok(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 8080 &&
 	    sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK) && !la.wildcard,
 	    "127.0.0.1:8080 address and port");
 
-	is_int(parse_listen("[::1]:80", &la, &err), 0, "listen [::1]:80");
+	is_int(parse_listen("[::1]:80", true, &la, &err), 0, "listen [::1]:80");
 	ok(sin6->sin6_family == AF_INET6 && ntohs(sin6->sin6_port) == 80 &&
 	    memcmp(&sin6->sin6_addr, &lo6, sizeof(lo6)) == 0 && !la.wildcard &&
 	    la.len == sizeof(*sin6), "[::1]:80 address and port");
 
-	is_int(parse_listen("[::]:8080", &la, &err), 0, "listen [::]:8080");
+	is_int(parse_listen("[::]:8080", true, &la, &err), 0, "listen [::]:8080");
 	ok(sin6->sin6_family == AF_INET6 && ntohs(sin6->sin6_port) == 8080 &&
 	    la.wildcard, "[::]:8080 is a wildcard");
 
-	is_int(parse_listen("[::1]", &la, &err), 0, "listen [::1]");
+	is_int(parse_listen("[::1]", true, &la, &err), 0, "listen [::1]");
 	ok(sin6->sin6_family == AF_INET6 && ntohs(sin6->sin6_port) == 80,
 	    "[::1] defaults to port 80");
 
-	is_int(parse_listen("*:80", &la, &err), 0, "listen *:80");
+	is_int(parse_listen("*:80", true, &la, &err), 0, "listen *:80");
 	ok(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 80 && la.wildcard,
 	    "*:80 is the IPv4 wildcard");
 
-	is_int(parse_listen("127.0.0.2", &la, &err), 0, "listen 127.0.0.2");
+	is_int(parse_listen("127.0.0.2", true, &la, &err), 0, "listen 127.0.0.2");
 	ok(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 80 &&
 	    sin->sin_addr.s_addr == htonl(0x7f000002), "an address alone is port 80");
 
-	is_int(parse_listen("8080 default_server", &la, &err), 0,
+	is_int(parse_listen("8080 default_server", true, &la, &err), 0,
 	    "listen 8080 default_server");
 	ok(la.default_server && ntohs(sin->sin_port) == 8080 && la.wildcard,
 	    "default_server flag");
-	is_int(parse_listen("8080  default", &la, &err), 0, "listen 8080 default");
+	is_int(parse_listen("8080  default", true, &la, &err), 0,
+	    "listen 8080 default");
 	ok(la.default_server, "\"default\" is default_server");
-	is_int(parse_listen("443 ssl http2", &la, &err), 0, "listen 443 ssl http2");
+	is_int(parse_listen("443 ssl http2", true, &la, &err), 0,
+	    "listen 443 ssl http2");
 	ok(la.ssl && la.http2 && !la.default_server, "ssl and http2 flags");
-	is_int(parse_listen("65535", &la, &err), 0, "listen 65535");
-	is_int(parse_listen("1", &la, &err), 0, "listen 1");
+	is_int(parse_listen("65535", true, &la, &err), 0, "listen 65535");
+	is_int(parse_listen("1", true, &la, &err), 0, "listen 1");
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err = NULL;
-		is_int(parse_listen(bad[i], &la, &err), -1, "listen \"%s\" refused",
-		    bad[i]);
+		is_int(parse_listen(bad[i], true, &la, &err), -1,
+		    "listen \"%s\" refused", bad[i]);
 		ok(err != NULL, "listen \"%s\": a reason", bad[i]);
 	}
+}
+
+/* conf_load(path, false), the fuzzer's mode: files the configuration
+ * names are not opened and host names are not resolved. */
+static void
+without_files(void)
+{
+	static const char text[] =
+	    "error_log = \"missing/error.log\";\n"
+	    "access_log = \"access.log\";\n"
+	    "types_file = \"missing.types\";\n"
+	    "servers = ( { listen = \"8443 ssl\"; ssl_certificate = \"x.pem\";\n"
+	    "  ssl_certificate_key = \"x.key\"; } );\n";
+	struct config *cf;
+	struct stat st;
+
+	if (!new_main(text))
+		return;
+	cf = load_path(main_path, false);
+	ok(cf != NULL, "without files: a missing log directory, types file and "
+	    "certificate are not opened, and it loads");
+	ok(cf != NULL && cf->mime != NULL, "with the built-in media types");
+	ok(stat(cpath("access.log"), &st) != 0, "the access log is not created");
+	conf_free(cf);
+	cf = load_path(main_path, true);
+	ok(cf == NULL && strstr(errors, "x.pem") != NULL &&
+	    strstr(errors, "error.log") != NULL && strstr(errors, "missing.types"),
+	    "with files the same configuration fails on each of them");
+	conf_free(cf);
+
+	cf = load("servers = ( { listen = \"localhost:8080\"; } );\n");
+	ok(cf != NULL, "listen on a host name: resolved");
+	conf_free(cf);
+	cf = load_path(main_path, false);
+	ok(cf == NULL && strstr(errors, "host not found") != NULL,
+	    "without files: not resolved, not found");
+	conf_free(cf);
 }
 
 static void
@@ -1143,6 +1186,7 @@ main(void)
 	errors_in_values();
 	errors_in_files();
 	listen_values();
+	without_files();
 	cidr_values();
 	table();
 	rm_rf(dir);
