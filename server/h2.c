@@ -671,60 +671,10 @@ on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
 	return 0;
 }
 
-/* ------------------------------------------------------------- the loop */
+/* ------------------------------------------------------------- the session */
 
-/* Move frames nghttp2 has ready into the output buffer and on to the
- * client, until nghttp2 has nothing more or the socket is full; false when
- * the client is gone. */
-static bool
-flush(struct h2 *h)
-{
-	const uint8_t *data;
-	ssize_t got, n;
-
-	for (;;) {
-		got = 0;
-		while (h->out.len - h->out_pos < OUT_HIGH &&
-		    (got = nghttp2_session_mem_send(h->ng, &data)) > 0)
-			buf_add(&h->out, data, (size_t)got);
-		if (got < 0)
-			return false;
-		while (h->out_pos < h->out.len) {
-			n = io_write(h->c, h->out.p + h->out_pos, h->out.len - h->out_pos);
-			if (n < 0)
-				return errno == EAGAIN || errno == EINTR;
-			h->out_pos += (size_t)n;
-		}
-		h->out.len = h->out_pos = 0;
-		if (got == 0)
-			return true;	/* nghttp2 has nothing more now */
-	}
-}
-
-static bool
-read_client(struct h2 *h)
-{
-	struct conn *c = h->c;
-	ssize_t n, rc;
-
-	do {
-		n = io_read(c, c->in, c->in_cap);
-		if (n == 0)
-			return false;
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
-		rc = nghttp2_session_mem_recv(h->ng, (const uint8_t *)c->in, (size_t)n);
-		if (rc < 0) {
-			log_ctx(&(struct log_ctx){ NULL, c->id, NULL }, LV_INFO, 0,
-			    "HTTP/2 error from client %s: %s", c->peer_text,
-			    nghttp2_strerror((int)rc));
-			nghttp2_session_terminate_session(h->ng, NGHTTP2_PROTOCOL_ERROR);
-			h->dead = true;
-			return true;	/* flush the GOAWAY */
-		}
-	} while (io_buffered(c));
-	return true;
-}
+/* The session needs no socket: h2_serve's loop below drives it, and so does
+ * the fuzzer (t/fuzz/h2.c) with bytes of its own. */
 
 static nghttp2_session *
 new_session(struct h2 *h)
@@ -753,6 +703,106 @@ new_session(struct h2 *h)
 	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cb);
 	return ng;
+}
+
+struct h2 *
+h2_open(struct conn *c)
+{
+	struct h2 *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->c = c;
+	c->proxy_io = &h2_io;
+	if ((h->ng = new_session(h)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* Bytes from the client; false when they broke the protocol: the session
+ * then has only its GOAWAY left to send. */
+bool
+h2_input(struct h2 *h, const void *data, size_t n)
+{
+	ssize_t rc = nghttp2_session_mem_recv(h->ng, data, n);
+
+	if (rc >= 0)
+		return true;
+	log_ctx(&(struct log_ctx){ NULL, h->c->id, NULL }, LV_INFO, 0,
+	    "HTTP/2 error from client %s: %s", h->c->peer_text,
+	    nghttp2_strerror((int)rc));
+	nghttp2_session_terminate_session(h->ng, NGHTTP2_PROTOCOL_ERROR);
+	h->dead = true;
+	return false;
+}
+
+/* The next frames for the client: their length, 0 when nothing is ready,
+ * negative when the session failed. */
+ssize_t
+h2_output(struct h2 *h, const uint8_t **data)
+{
+	return nghttp2_session_mem_send(h->ng, data);
+}
+
+/* End every stream (logging each) and the session. */
+void
+h2_close(struct h2 *h)
+{
+	while (h->streams != NULL)
+		stream_end(h, h->streams);
+	nghttp2_session_del(h->ng);
+	buf_free(&h->out);
+	free(h);
+}
+
+/* ------------------------------------------------------------- the loop */
+
+/* Move frames nghttp2 has ready into the output buffer and on to the
+ * client, until nghttp2 has nothing more or the socket is full; false when
+ * the client is gone. */
+static bool
+flush(struct h2 *h)
+{
+	const uint8_t *data;
+	ssize_t got, n;
+
+	for (;;) {
+		got = 0;
+		while (h->out.len - h->out_pos < OUT_HIGH &&
+		    (got = h2_output(h, &data)) > 0)
+			buf_add(&h->out, data, (size_t)got);
+		if (got < 0)
+			return false;
+		while (h->out_pos < h->out.len) {
+			n = io_write(h->c, h->out.p + h->out_pos, h->out.len - h->out_pos);
+			if (n < 0)
+				return errno == EAGAIN || errno == EINTR;
+			h->out_pos += (size_t)n;
+		}
+		h->out.len = h->out_pos = 0;
+		if (got == 0)
+			return true;	/* nghttp2 has nothing more now */
+	}
+}
+
+static bool
+read_client(struct h2 *h)
+{
+	struct conn *c = h->c;
+	ssize_t n;
+
+	do {
+		n = io_read(c, c->in, c->in_cap);
+		if (n == 0)
+			return false;
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		if (!h2_input(h, c->in, (size_t)n))
+			return true;	/* flush the GOAWAY */
+	} while (io_buffered(c));
+	return true;
 }
 
 /* Poll the client and every stream's upstream; step what is ready. */
@@ -818,43 +868,40 @@ void
 h2_serve(struct conn *c)
 {
 	static char inbuf[CHUNK];
-	struct h2 h;
+	struct h2 *h;
 	long long idle_timeout = c->vh->def->sc.keepalive_timeout;
+	bool linger;
 
-	memset(&h, 0, sizeof(h));
-	h.c = c;
 	c->in = inbuf;
 	c->in_cap = sizeof(inbuf);
-	c->proxy_io = &h2_io;
-	if ((h.ng = new_session(&h)) == NULL)
+	if ((h = h2_open(c)) == NULL)
 		return;
 	for (;;) {
-		if (!flush(&h))
+		if (!flush(h))
 			break;
-		if (h.dead && h.out_pos == h.out.len)
+		if (h->dead && h->out_pos == h->out.len)
 			break;
-		if (!nghttp2_session_want_read(h.ng) && !nghttp2_session_want_write(h.ng) &&
-		    h.out_pos == h.out.len)
+		if (!nghttp2_session_want_read(h->ng) &&
+		    !nghttp2_session_want_write(h->ng) && h->out_pos == h->out.len)
 			break;
-		if ((wait_quit || h.shed) && !h.goaway) {
-			nghttp2_submit_goaway(h.ng, NGHTTP2_FLAG_NONE,
-			    nghttp2_session_get_last_proc_stream_id(h.ng),
+		if ((wait_quit || h->shed) && !h->goaway) {
+			nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE,
+			    nghttp2_session_get_last_proc_stream_id(h->ng),
 			    NGHTTP2_NO_ERROR, NULL, 0);
-			h.goaway = true;
+			h->goaway = true;
 			continue;
 		}
-		if (h.goaway && h.nstreams == 0 && h.out_pos == h.out.len)
+		if (h->goaway && h->nstreams == 0 && h->out_pos == h->out.len)
 			break;
-		sb_state(h.nstreams == 0 ? SB_KEEPALIVE : SB_WRITE);
-		if (!wait_and_step(&h, idle_timeout))
+		sb_state(h->nstreams == 0 ? SB_KEEPALIVE : SB_WRITE);
+		if (!wait_and_step(h, idle_timeout))
 			break;
 	}
-	while (h.streams != NULL)
-		stream_end(&h, h.streams);
-	if (h.dead || !nghttp2_session_want_read(h.ng))
-		io_linger(c);	/* after a GOAWAY the client may still be sending */
-	nghttp2_session_del(h.ng);
-	buf_free(&h.out);
+	/* After a GOAWAY the client may still be sending. */
+	linger = h->dead || !nghttp2_session_want_read(h->ng);
+	h2_close(h);
+	if (linger)
+		io_linger(c);
 }
 
 /* On a cleartext listener with http2: does the client open with the
