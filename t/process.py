@@ -34,6 +34,15 @@ def hold(port, n):
     return socks
 
 
+def gone(pid):
+    """Exited (a zombie too: the sandbox's init may not reap)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+
 # Daemonizing: the command returns once the pid file names a live master.
 p = Portico(SITE, files=FILES, start=False)
 r = subprocess.run([PORTICO, '-c', p.conf_path], capture_output=True, text=True, timeout=20)
@@ -78,7 +87,7 @@ for pid, what in ((dead.pid, 'a dead process'), (other.pid, 'a live process that
     master = int(open(pidfile).read())
     p.run('-s', 'stop')
     # Gone, not only its pid file: its sockets close when it exits.
-    ok(wait_for(lambda: not os.path.exists('/proc/%d' % master), 10), '  and stops')
+    ok(wait_for(lambda: gone(master), 10), '  and stops')
 other.kill()
 other.wait()
 
