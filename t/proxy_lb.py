@@ -200,7 +200,9 @@ with Portico(CONF, ports=1) as p:
     # is replaced transparently.
     D.reset()
     statuses = [get(P, '/kept/x')[0] for _ in range(10)]
-    ok(statuses == [200] * 10 and D.connections <= 2,
+    # Each worker keeps its own: at most one per worker (two unless an
+    # earlier test grew the pool).
+    ok(statuses == [200] * 10 and D.connections <= max(2, len(p.workers())),
        'keepalive: 10 requests over %d connection(s)' % D.connections)
     time.sleep(1)           # D closes its idle connections after 0.5s
     is_([get(P, '/kept/x')[0] for _ in range(4)], [200] * 4,
