@@ -62,6 +62,7 @@ static int64_t stop_deadline, pause_until, fail_window;
 static int fails;
 static char pidfile[PATH_MAX];	/* as written at start: reloads free configs */
 static uint64_t pending;	/* a reload waiting for its verdict, 0 = none */
+static bool deferred;		/* a SIGHUP waits for a generation to retire */
 static struct buf pending_warnings;	/* what it logged at warn */
 
 static struct gen *
@@ -196,14 +197,19 @@ reload(void)
 	struct buf errors = { 0 };
 	uint64_t n;
 
+	if (ngens == GENS_MAX) {
+		if (!deferred)
+			logmsg(LV_WARN, "%zu configurations still draining; the "
+			    "reload waits for the oldest to finish", ngens - 1);
+		deferred = true;
+		return;
+	}
+	deferred = false;
 	reload_done();		/* this one overtakes it */
 	logmsg(LV_NOTICE, "signal HUP received, reconfiguring");
 	n = verdict_begin();
 	log_capture(&errors);
-	if (ngens == GENS_MAX)
-		logmsg(LV_ERROR, "too many configurations still draining; reload refused");
-	else
-		cf = reload_config();
+	cf = reload_config();
 	log_capture(NULL);
 	buf_addc(&errors, '\0');
 	if (cf == NULL) {
@@ -454,6 +460,8 @@ master_run(struct config *cf, bool foreground)
 		if (pfd[0].revents & POLLIN)
 			handle_signals();
 		child_notify_drain();
+		if (deferred && ngens < GENS_MAX && !stopping && !quitting)
+			reload();
 		if ((stopping || quitting) && sb_count(-1, -1, -1) == 0)
 			break;
 		clock_update();

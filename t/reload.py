@@ -4,7 +4,8 @@ workers of the configuration hold its sockets, helpers none; the health
 checker restarts with a reload, the connection keeper runs on; `-s reload`
 waits for the master's verdict and exits non-zero when the reload failed,
 for example on a bind error that -t cannot see, while the old listeners
-and connections go on; the status page lists the helpers by role."""
+and connections go on; a reload beyond 32 live configurations waits for
+the oldest to finish; the status page lists the helpers by role."""
 import http.client
 import json
 import re
@@ -140,6 +141,31 @@ with Portico(site(['port'], 'one'), files=FILES, ports=2) as p:
     ok(not os.path.exists(os.path.join(p.dir, 'portico.reload')),
        'which removes its reload page with its pid file')
     p.stop(check_log=False)     # the bind error and the bogus setting are emerg
+
+# Up to 32 configurations live at once: with 31 generations draining (each
+# held by a slow download), a reload waits until the oldest is done, then
+# happens.
+with Portico(site(['port'], 'one'), files=FILES) as p:
+    def generations():
+        return {w['generation'] for w in json.loads(get(p.port, '/status.json')[2])['processes']}
+    held = []
+    for i in range(64):
+        held.append(slow_download(p.port))
+        if len(generations()) == 32:
+            break
+        p.run('-s', 'reload')
+    is_(len(generations()), 32, '32 configurations live, 31 of them draining')
+    last = max(generations())
+    rc, out, err = p.run('-w', '1', '-s', 'reload')
+    ok(rc == 1 and 'no verdict within 1 s' in err, 'one more reload waits (%s)' % err.strip())
+    like(p.error_log(), r'31 configurations still draining; the reload waits for the oldest',
+         'and the error log says why')
+    for s, first in held:
+        s.close()
+    ok(wait_for(lambda: 'reconfigured: generation %d' % (last + 1) in p.error_log(), 30),
+       'once the downloads end, the reload happens')
+    ok(wait_for(lambda: generations() == {last + 1}, 30), 'and its generation alone serves')
+    p.stop(check_log=False)     # the downloads ended in errors
 
 # Helpers: the health checker is listed on the status page with its role,
 # holds no listening socket, and restarts with each reload.

@@ -176,10 +176,11 @@ with p:
         time.sleep(0.05)
     rss.append(rss_kib(p.pid()))
     rewrite(p, conf())
-    rc, out, err = p.run('-s', 'reload')
+    rc, out, err = p.run('-w', '30', '-s', 'reload')   # waits while 31 drain
     load.stop()
     m = re.search(r'generation (\d+) serves', out)
-    ok(rc == 0 and m, 'a reload after the storm works (%s)' % (out or err).strip())
+    if not ok(rc == 0 and m, 'a reload after the storm works (%s)' % (out or err).strip()):
+        diag(p.error_log()[-3000:])
     last = int(m.group(1)) if m else 0
     ok(last > 3, '%d generations in the storm' % last)
     if not ok(not load.failures, 'no request failed (%d made)' % load.requests):
