@@ -1,6 +1,7 @@
 /*
- * Cached time.  clock_update() is cheap (a vDSO call) and reformats the
- * strings only when the second changes.  http_date_parse accepts the three
+ * Cached time, taken once when a process wakes up (wait.c).
+ * clock_update() is cheap (vDSO calls) and reformats the strings only when
+ * the second changes.  http_date_parse accepts the three
  * date forms RFC 9110 requires recipients to understand.
  */
 #include "config.h"
@@ -70,7 +71,7 @@ clock_update(void)
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	now.msec = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* exact: the waits' deadlines */
 	now.mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now.msec / 1000 == now.sec)
 		return;

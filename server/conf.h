@@ -439,6 +439,7 @@ struct main_conf {
 	int			 log_level;
 	struct workers_conf	 workers;
 	long long		 client_header_min_rate;	/* bytes/s */
+	long long		 file_memory_max;	/* files a worker holds */
 	char			*types_file;
 	struct log_format	*formats;
 	size_t			 nformats;

@@ -57,6 +57,7 @@ const struct setting settings[] = {
 	    set_workers, NULL, 0 },
 	{ "types_file", M, MAIN(types_file), Q(SYSCONFDIR "/portico/mime.types"),
 	    set_path, NULL, 0 },
+	{ "file_memory_max", M, MAIN(file_memory_max), Q("16k"), set_size, NULL, 0 },
 	{ "log_format", M, MAIN(formats), NULL, set_log_format, NULL, SET_GROUP },
 
 	/* connections */

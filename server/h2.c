@@ -24,6 +24,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "clock.h"
+#include "fdcache.h"
 #include "gzip.h"
 #include "h2.h"
 #include "http.h"
@@ -465,6 +466,7 @@ dispatch(struct stream *s)
 		return;
 	}
 	request_process(r);
+	fdcache_done();		/* its descriptor is live: copied below */
 	if (r->status == 444) {
 		nghttp2_submit_rst_stream(s->h->ng, NGHTTP2_FLAG_NONE, s->id,
 		    NGHTTP2_CANCEL);

@@ -63,6 +63,7 @@ struct conn {
 	void			*ssl;			/* SSL *, NULL for plain */
 	struct ssl_cache	*ssl_cache;
 	short			 want;			/* poll events I/O waits for */
+	bool			 tls_starved;		/* read-ahead holds part of a record */
 	bool			 h2;			/* ALPN chose h2 */
 	const struct proxy_io	*proxy_io;		/* how proxies read bodies */
 	char			 sni[256];		/* $ssl_server_name */
@@ -166,6 +167,7 @@ struct request {
 	int			 fd;		/* owned by the fdcache */
 	long long		 file_off;
 	long long		 file_len;
+	const char		*file_mem;	/* the whole file, from the fdcache */
 	struct range		*ranges;
 	size_t			 nranges;
 	const char		*boundary;	/* multipart/byteranges */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdcache.h"
 #include "handoff.h"
 #include "http.h"
 #include "http1.h"
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "request.h"
 #include "scoreboard.h"
+#include "tls.h"
 #include "wait.h"
 
 #define DISCARD_MAX	(1024 * 1024)	/* larger unread bodies close instead */
@@ -41,12 +43,17 @@ enum fill_result {
 
 /* Read more input.  wait_first skips a read that would only say EAGAIN: a
  * keep-alive client sends its next request only after reading our last
- * response. */
+ * response.  *seen (when not NULL): the first byte read was waiting when a
+ * wait applied the file change notifications (fdcache.h); over TLS, only
+ * if no other record came before the data. */
 static enum fill_result
-fill(struct conn *c, long long timeout, enum wait_mode mode, bool wait_first)
+fill(struct conn *c, long long timeout, enum wait_mode mode, bool wait_first,
+    bool *seen)
 {
 	ssize_t n;
 	enum wait_result w;
+	unsigned long control = 0;
+	bool waited = false;
 
 	if (io_buffered(c))
 		wait_first = false;	/* TLS holds bytes poll cannot see */
@@ -61,10 +68,14 @@ fill(struct conn *c, long long timeout, enum wait_mode mode, bool wait_first)
 			if (w == WAIT_SHED)
 				return FILL_SHED;
 			wait_first = false;
+			waited = wait_watched();
+			control = tls_control_records();
 		}
 		n = io_read(c, c->in + c->in_end, c->in_cap - c->in_end);
 		if (n > 0) {
 			c->in_end += (size_t)n;
+			if (seen != NULL)
+				*seen = waited && tls_control_records() == control;
 			return FILL_DATA;
 		}
 		if (n == 0)
@@ -96,7 +107,7 @@ park_time(const struct conn *c, long long delay)
 {
 	if (delay < 0 || c->ssl != NULL || sb->keeper_full)
 		return 0;
-	return clock_mono_ms() + delay;
+	return now.mono_ms + delay;
 }
 
 /* Hand the connection, and what it sent of its next head, to the keeper. */
@@ -128,23 +139,26 @@ park(struct conn *c, const struct scope *sc)
  * client_header_timeout bounds the whole head, as in nginx: it starts
  * with the first byte (for a new connection, at accept) and is not renewed
  * by each read; keepalive_timeout starts when the last response was sent.
+ * The open-file cache is told whether the head's first byte was in the
+ * socket when a wait applied the file change notifications: bytes before
+ * seen_end were.
  */
 static int
 read_head(struct conn *c, struct request *r, const struct scope *sc)
 {
-	size_t scan = 0, end;
+	size_t scan = 0, end, seen_end = 0, before;
 	int64_t park_at, until;
 	enum fill_result n;
 	int rc;
-	bool idle, between;
+	bool idle, between, seen;
 
 	compact(c);
 	if (c->requests == 0 && c->head_deadline == 0) {
-		c->head_deadline = clock_mono_ms() + sc->client_header_timeout;
+		c->head_deadline = now.mono_ms + sc->client_header_timeout;
 		c->head_start = now.msec;
 	}
 	if (c->requests > 0 && c->idle_deadline == 0)
-		c->idle_deadline = clock_mono_ms() + sc->keepalive_timeout;
+		c->idle_deadline = now.mono_ms + sc->keepalive_timeout;
 	park_at = park_time(c, c->head_deadline == 0 ? sc->keepalive_park :
 	    sc->client_header_park);
 	for (;;) {
@@ -164,22 +178,26 @@ read_head(struct conn *c, struct request *r, const struct scope *sc)
 			}
 		} else {
 			c->in_start = c->in_end = 0;
-			scan = 0;
+			scan = seen_end = 0;
 		}
 		between = idle && c->requests > 0 && c->head_deadline == 0;
 		if (!between && c->head_deadline == 0) {	/* a head begins */
-			c->head_deadline = clock_mono_ms() + sc->client_header_timeout;
+			c->head_deadline = now.mono_ms + sc->client_header_timeout;
 			c->head_start = now.msec;
 			park_at = park_time(c, sc->client_header_park);
 		}
 		sb_state(between ? SB_KEEPALIVE : SB_READ);
 		sb_head(c->in_end - c->in_start, park_at != 0);
 		until = between ? c->idle_deadline : c->head_deadline;
+		before = c->in_end;
 		n = fill(c, (park_at != 0 && park_at < until ? park_at : until) -
-		    clock_mono_ms(), between ? WAIT_IDLE : WAIT_HEAD, between);
-		if (n == FILL_DATA)
+		    now.mono_ms, between ? WAIT_IDLE : WAIT_HEAD, between, &seen);
+		if (n == FILL_DATA) {
+			if (seen)
+				seen_end = before + 1;
 			continue;
-		if (n == FILL_TIMEOUT && park_at != 0 && clock_mono_ms() < until) {
+		}
+		if (n == FILL_TIMEOUT && park_at != 0 && now.mono_ms < until) {
 			if (park(c, sc))
 				return READ_PARKED;
 			park_at = 0;		/* the keeper is full or gone */
@@ -194,11 +212,11 @@ read_head(struct conn *c, struct request *r, const struct scope *sc)
 		r->status = 408;
 		return READ_ERROR;
 	}
-	clock_update();
 	sb_state(SB_WRITE);
 	sb_head(0, false);
 	r->start_msec = c->head_start != 0 ? c->head_start : now.msec;
 	c->head_deadline = c->idle_deadline = c->head_start = 0;
+	fdcache_request(c->in_start < seen_end);
 	rc = http_parse_head(r, c->in + c->in_start, end);
 	c->in_start += end;
 	if (rc != 0) {
@@ -253,7 +271,7 @@ discard_body(struct conn *c, struct request *r)
 		if (r->body_received > DISCARD_MAX)
 			return -1;
 		compact(c);
-		if (fill(c, timeout, WAIT_BUSY, false) != FILL_DATA)
+		if (fill(c, timeout, WAIT_BUSY, false, NULL) != FILL_DATA)
 			return -1;
 	}
 }
@@ -387,9 +405,11 @@ http_serve(struct conn *c)
 			break;
 		}
 		if (!serve_one(c, &r, rc)) {
+			fdcache_done();
 			pool_reset(&pool);
 			break;
 		}
+		fdcache_done();
 		sc = r.sc;
 		if (!nodelay && r.sc->tcp_nodelay) {
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

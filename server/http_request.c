@@ -27,6 +27,7 @@ static void
 reset_response(struct request *r)
 {
 	r->fd = -1;
+	r->file_mem = NULL;
 	r->nout = 0;
 	r->body = BODY_NONE;
 	r->nranges = 0;

@@ -1,10 +1,11 @@
 /*
  * Writing to an HTTP/1.x client: a response's head and its body from
- * memory, from a file (sendfile(2), or read and write over TLS or with
- * sendfile off), as multipart byte ranges, or compressed with gzip (read,
- * deflated and sent chunked as gzip_buffers fill), waiting at most
- * send_timeout for progress.  A write that fails or times out marks the
- * connection broken, and the caller closes it.
+ * memory (a small file too: the open-file cache holds it, and head and
+ * body go in one write), from a file (sendfile(2), or read and write over
+ * TLS or with sendfile off), as multipart byte ranges, or compressed with
+ * gzip (read, deflated and sent chunked as gzip_buffers fill), waiting at
+ * most send_timeout for progress.  A write that fails or times out marks
+ * the connection broken, and the caller closes it.
  */
 #include "config.h"
 
@@ -263,6 +264,11 @@ http_send_response(struct conn *c, struct request *r)
 	} else if (r->body == BODY_MEM) {
 		iov[1] = (struct iovec){ (void *)r->mem.p, r->mem.n };
 		send_all(c, iov, r->mem.n ? 2 : 1, 0, timeout, &sent);
+	} else if (r->body == BODY_FILE && r->file_mem != NULL &&
+	    r->nranges <= 1) {
+		iov[1] = (struct iovec){ (void *)(r->file_mem + r->file_off),
+		    (size_t)r->file_len };
+		send_all(c, iov, 2, 0, timeout, &sent);
 	} else if (r->nranges > 1) {
 		if (send_all(c, iov, 1, MSG_MORE, timeout, &sent) == 0)
 			send_ranges(c, r, &sent);

@@ -2,7 +2,8 @@
  * Serving files: URI to path (root appends, alias replaces the matched
  * prefix), try_files, index files, directories (301 to add the slash,
  * autoindex or 403), gzip_static's PATH.gz, conditional requests (ETag,
- * Last-Modified) and byte ranges.  The body itself is sent by http_send.c.
+ * Last-Modified) and byte ranges.  The body itself is sent by http_send.c,
+ * from the cache's copy in memory or with sendfile.
  */
 #include "config.h"
 
@@ -226,6 +227,7 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st,
 	if (r->method == M_POST)
 		return 405;
 	r->fd = fd;
+	r->file_mem = fdcache_memory(fd);
 	r->filename = path;
 	r->status = 200;
 	type = mime_lookup(r->c->cf->mime, typed, strlen(typed));

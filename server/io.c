@@ -84,11 +84,11 @@ io_sendfile(struct conn *c, int fd, off_t *off, size_t n)
 	return w;
 }
 
-/* Bytes already decrypted and waiting: poll would not report them. */
+/* Bytes already read and waiting: poll would not report them. */
 bool
 io_buffered(const struct conn *c)
 {
-	return tls_pending(c) > 0;
+	return tls_buffered(c);
 }
 
 /* Has the client closed its side, with nothing more to read? */

@@ -34,6 +34,8 @@
 #define READ_SIZE	16384
 #define BODY_KEEP	65536		/* request body kept for a retry */
 #define HEADERS_MAX	100
+#define QUIET_CHECK_MS	1000		/* kept connections idle longer are
+					 * checked before use */
 
 enum state { S_CONNECT, S_HANDSHAKE, S_SEND, S_HEAD, S_BODY, S_IDLE };
 enum framing { F_NONE, F_LENGTH, F_CHUNKED, F_CLOSE };
@@ -89,12 +91,15 @@ struct idle {
 	int		 fd;
 	void		*ssl;
 	struct peer	*peer;
+	int64_t		 since;		/* monotonic ms */
 };
 
 static struct idle idle[256];
 static int nidle;
 
 static void try_next(struct proxy *, int cond, int status);
+static void pull_body(struct proxy *);
+static void do_send(struct proxy *);
 
 static void
 plog(struct proxy *p, int level, int err, const char *what)
@@ -117,10 +122,18 @@ plog(struct proxy *p, int level, int err, const char *what)
 
 /* ---------------------------------------------------------------- keepalive */
 
-/* A kept connection to peer, into uc; false when there is none. */
+/*
+ * A kept connection to peer, into uc; false when there is none.  It must
+ * have nothing to say (data or EOF: the upstream closed it or misbehaved),
+ * which costs a system call to check; one used a moment ago is taken on
+ * trust instead.  If the upstream closed it all the same, it closed it
+ * before the request came, and the request goes once more on a new
+ * connection (stale_retry).
+ */
 static bool
 idle_take(struct peer *peer, struct conn *uc)
 {
+	bool trust;
 	int i;
 
 	for (i = nidle - 1; i >= 0; i--) {
@@ -128,10 +141,9 @@ idle_take(struct peer *peer, struct conn *uc)
 			continue;
 		uc->fd = idle[i].fd;
 		uc->ssl = idle[i].ssl;
+		trust = now.mono_ms - idle[i].since < QUIET_CHECK_MS;
 		idle[i] = idle[--nidle];
-		/* A kept connection must have nothing to say: data or EOF means
-		 * the upstream closed it or misbehaved. */
-		if (io_quiet(uc))
+		if (trust || io_quiet(uc))
 			return true;
 		io_close(uc);
 	}
@@ -170,6 +182,7 @@ idle_put(struct peer *peer, struct conn *uc)
 	idle[nidle].fd = uc->fd;
 	idle[nidle].ssl = uc->ssl;
 	idle[nidle].peer = peer;
+	idle[nidle].since = now.mono_ms;
 	nidle++;
 	uc->fd = -1;
 	uc->ssl = NULL;
@@ -435,6 +448,20 @@ connect_peer(struct proxy *p)
 	return 0;
 }
 
+/* Take what the client already sent of the body behind the head, so that
+ * a small request goes upstream in one write. */
+static void
+gather_body(struct proxy *p)
+{
+	size_t len;
+
+	do {
+		len = p->out.len;
+		pull_body(p);
+	} while (p->phase == PX_WORKING && !p->body_eof && !p->body_wait &&
+	    p->out.len > len && p->out.len < BODY_KEEP);
+}
+
 static void
 start_try(struct proxy *p)
 {
@@ -456,10 +483,15 @@ start_try(struct proxy *p)
 	buf_adds(&p->v_addr, p->peer->addr);
 	p->try_start = clock_mono_ms();
 	prepare_out(p);
+	gather_body(p);
+	if (p->phase != PX_WORKING)
+		return;
 	p->reused = idle_take(p->peer, &p->uc);
 	if (p->reused) {
+		/* A kept connection takes the request at once: no poll first. */
 		p->state = S_SEND;
 		p->deadline = p->try_start + r->sc->proxy_send_timeout;
+		do_send(p);
 		return;
 	}
 	if (connect_peer(p) != 0) {

@@ -132,14 +132,39 @@ alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
 /* ---------------------------------------------------------- contexts */
 
+static unsigned long control_records;
 
-/* The handshake callbacks of a server context (configuration time). */
+/* Count the records a client sends besides application data (handshake
+ * messages such as a key update, alerts). */
+static void
+msg_cb(int write_p, int version, int type, const void *buf, size_t len,
+    SSL *ssl, void *arg)
+{
+	if (!write_p && (type == SSL3_RT_HANDSHAKE || type == SSL3_RT_ALERT ||
+	    type == SSL3_RT_CHANGE_CIPHER_SPEC))
+		control_records++;
+}
+
+/* The handshake callbacks of a server context (configuration time), and
+ * read-ahead: a request's record is read with one read(2) instead of its
+ * header and then its body (nginx does the same). */
 void
 tls_handshake_setup(void *ssl_ctx)
 {
 	SSL_CTX_set_client_hello_cb(ssl_ctx, client_hello_cb, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ssl_ctx, sni_cb);
 	SSL_CTX_set_alpn_select_cb(ssl_ctx, alpn_cb, NULL);
+	SSL_CTX_set_read_ahead(ssl_ctx, 1);
+	SSL_CTX_set_msg_callback(ssl_ctx, msg_cb);
+}
+
+/* Records other than application data received by this process so far:
+ * when a read got none, the data it returned came first after the last
+ * wait. */
+unsigned long
+tls_control_records(void)
+{
+	return control_records;
 }
 
 /* ---------------------------------------------------------- connections */
@@ -244,6 +269,7 @@ io_result(struct conn *c, int n)
 		return 0;
 	case SSL_ERROR_WANT_READ:
 		c->want = POLLIN;
+		c->tls_starved = true;
 		errno = EAGAIN;
 		return -1;
 	case SSL_ERROR_WANT_WRITE:
@@ -269,6 +295,8 @@ tls_read(struct conn *c, void *buf, size_t n)
 	ERR_clear_error();
 	errno = 0;
 	k = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	if (k > 0)
+		c->tls_starved = false;
 	return k > 0 ? k : io_result(c, k);
 }
 
@@ -294,10 +322,14 @@ tls_peek(struct conn *c, void *buf, size_t n)
 	return k > 0 ? k : io_result(c, k);
 }
 
-size_t
-tls_pending(const struct conn *c)
+/* Can a read return data without waiting?  Decrypted bytes are waiting,
+ * or read-ahead holds bytes that may be a whole record, unless the last
+ * read found them to be only part of one. */
+bool
+tls_buffered(const struct conn *c)
 {
-	return c->ssl != NULL ? (size_t)SSL_pending(c->ssl) : 0;
+	return c->ssl != NULL && (SSL_pending(c->ssl) > 0 ||
+	    (!c->tls_starved && SSL_has_pending(c->ssl)));
 }
 
 void

@@ -6,6 +6,12 @@
  * connection it waits on, to make room when the pool is full (an idle or
  * head-reading wait answers it).  The master going away takes its children
  * with it.
+ *
+ * The watch: one more descriptor every poll includes (the open-file cache's
+ * inotify descriptor).  When it is readable the wait drains it before
+ * returning, and goes on waiting when nothing else is ready; so when a
+ * wait reports a caller's descriptor ready, every change notified until
+ * then has been applied (wait_watched()).
  */
 #include "config.h"
 
@@ -27,6 +33,11 @@ static struct log_file *reopen_list;
 static void (*quit_hook)(void);
 
 #define NSIGS	5		/* the signals a child handles */
+#define POLL_MAX	8	/* descriptors a wait with the watch takes */
+
+static int watch_fd = -1;
+static void (*watch_drain)(void);
+static bool watched;		/* the last ready wait included the watch */
 
 static void
 on_signal(int sig)
@@ -120,10 +131,17 @@ enum wait_result
 wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms,
     enum wait_mode mode)
 {
+	struct pollfd all[POLL_MAX];
 	struct timespec ts;
-	int64_t deadline = clock_mono_ms() + timeout_ms, left;
+	int64_t deadline = now.mono_ms + timeout_ms, left;
+	bool watch = watch_fd >= 0 && n < POLL_MAX, used;
 	int rc;
 
+	watched = false;
+	if (watch) {
+		memcpy(all, pfd, n * sizeof(*pfd));
+		all[n] = (struct pollfd){ watch_fd, POLLIN, 0 };
+	}
 	for (;;) {
 		if (mode == WAIT_IDLE && wait_quit)
 			return WAIT_QUIT;
@@ -131,17 +149,29 @@ wait_poll(struct pollfd *pfd, nfds_t n, long long timeout_ms,
 			wait_shed = 0;
 			return WAIT_SHED;
 		}
-		left = deadline - clock_mono_ms();
+		left = deadline - now.mono_ms;
 		if (left <= 0)
 			return WAIT_TIMEOUT;
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000;
-		rc = ppoll(pfd, n, &ts, &waitmask);
+		used = watch;
+		rc = ppoll(used ? all : pfd, n + used, &ts, &waitmask);
+		clock_update();
 		after_wait();
 		if (wait_quit && quit_hook != NULL)
 			run_quit_hook();
-		if (rc > 0)
+		if (rc > 0 && used && all[n].revents != 0) {
+			watch_drain();
+			watch = watch_fd >= 0;	/* the drain may give up on it */
+			if (--rc == 0)
+				continue;	/* only the watch: wait on */
+		}
+		if (rc > 0) {
+			if (used)
+				memcpy(pfd, all, n * sizeof(*pfd));
+			watched = watch;
 			return WAIT_READY;
+		}
 		if (rc == 0 || errno != EINTR)
 			return WAIT_TIMEOUT;
 	}
@@ -163,4 +193,24 @@ wait_epoll(int ep, struct epoll_event *ev, int max, int timeout_ms)
 
 	after_wait();
 	return rc;
+}
+
+/* Include fd in every poll from now on (-1: none), and call drain when it
+ * is readable.  The watch is left out of the accept loop's epoll set: an
+ * idle worker serves nothing it could make stale, and need not wake for
+ * every change. */
+void
+wait_watch(int fd, void (*drain)(void))
+{
+	watch_fd = fd;
+	watch_drain = drain;
+}
+
+/* Was the caller's descriptor found ready by a poll that also watched the
+ * notifications, and were they drained?  Then a request whose first byte
+ * was there by that poll sees every change made before it was sent. */
+bool
+wait_watched(void)
+{
+	return watched;
 }

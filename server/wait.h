@@ -2,7 +2,11 @@
  * How a child of the master waits (wait.c): signals are blocked while it
  * works and let through only while it waits, so a handler never interrupts
  * half-done work and a signal that arrives while busy is seen at the next
- * wait.  Everything below the accept loop that blocks, blocks here.
+ * wait.  Everything below the accept loop that blocks, blocks here, and
+ * takes the time once when it wakes up (clock.h's now).  A worker's
+ * open-file cache has every wait also watch its change notifications
+ * (wait_watch), so that a change is applied before a request that came
+ * after it is served.
  */
 #ifndef PORTICO_WAIT_H
 #define PORTICO_WAIT_H
@@ -33,5 +37,7 @@ void	wait_at_quit(void (*fn)(void));
 enum wait_result wait_poll(struct pollfd *, nfds_t, long long timeout_ms,
 	    enum wait_mode);
 int	wait_epoll(int ep, struct epoll_event *, int max, int timeout_ms);
+void	wait_watch(int fd, void (*drain)(void));
+bool	wait_watched(void);
 
 #endif

@@ -234,6 +234,7 @@ worker_main(struct config *config, int slot, int nfd)
 	handoff_keep(false, true);
 	if ((inbuf = malloc(HTTP_IN_MAX)) == NULL)
 		fatal("out of memory for the input buffer");
+	fdcache_setup((size_t)cf->main.file_memory_max);
 	listen_epoll();
 	wait_at_quit(close_listeners);
 	clock_update();
@@ -247,6 +248,7 @@ worker_main(struct config *config, int slot, int nfd)
 		c.vh = choose_vhosts(&c);
 		sb_set_client(c.peer_text);
 		serve(&c);
+		fdcache_done();
 		io_close(&c);
 		if (cf->main.workers.max_requests > 0 &&
 		    ++served >= (unsigned long long)cf->main.workers.max_requests)

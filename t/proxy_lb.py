@@ -207,6 +207,15 @@ with Portico(CONF, ports=1) as p:
     time.sleep(1)           # D closes its idle connections after 0.5s
     is_([get(P, '/kept/x')[0] for _ in range(4)], [200] * 4,
         'a kept connection the upstream closed is retried transparently')
+    # One used less than a second ago is not checked before use: the
+    # request finds it closed, and goes once more on a new one.
+    for method in ('GET', 'POST'):
+        time.sleep(0.7)
+        D.reset()
+        st = request(P, method, '/kept/x', body=b'once' if method == 'POST' else None)[0]
+        ok(st == 200 and D.requests == 1,
+           'a %s on a kept connection closed a moment ago is answered, and sent once '
+           '(%s, %d)' % (method, st, D.requests))
 
     # Active health checks: unhealthy within interval x fails, back after passes.
     C.set_health(500)

@@ -1,8 +1,8 @@
 """HTTPS: a certificate per SNI name (RSA and ECDSA side by side), the
 default server's for unknown names, protocol versions, the HTTP to HTTPS
 redirect, HSTS on errors, X-Forwarded-Proto, TLS variables, session
-resumption by id and by ticket across workers, TLS to upstreams, bad TLS
-input, and what -t says about certificates."""
+resumption by id and by ticket across workers, TLS to upstreams, pipelined
+requests, bad TLS input, and what -t says about certificates."""
 import json
 import os
 import re
@@ -199,6 +199,32 @@ with Portico(CONF, ports=4, files={'www/index.html': 'secure\n'}) as p:
          'logged as a verify error')
     st, head, body = body_of(TLS, 'a.test', '/up-unverified/x')
     is_(st, 200, 'without proxy_ssl_verify the certificate is not checked')
+
+    # Pipelined requests in separate records that arrive together (corked),
+    # and in one record: read-ahead holds the later ones, and each is
+    # answered without waiting for the socket.
+    req = b'GET /index.html HTTP/1.1\r\nHost: a.test\r\n\r\n'
+    last = req.replace(b'\r\n\r\n', b'\r\nConnection: close\r\n\r\n')
+    for how, records in (('in separate records', [req, req, last]),
+                         ('in one record', [req + req + last])):
+        s = tls_connect(TLS, 'a.test')
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        for r in records:
+            s.sendall(r)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        s.settimeout(5)
+        data, t0 = b'', time.time()
+        while True:
+            try:
+                b = s.recv(65536)
+            except (OSError, ssl.SSLError):
+                break
+            if not b:
+                break
+            data += b
+        s.close()
+        ok(data.count(b'secure\n') == 3 and time.time() - t0 < 4,
+           'three pipelined requests over TLS %s are answered at once' % how)
 
     # Bad TLS input ends that connection only.
     for what, data in (('garbage', os.urandom(2000)),
