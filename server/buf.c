@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "str.h"
 
 void
 buf_reserve(struct buf *b, size_t more)
@@ -28,30 +29,12 @@ buf_reserve(struct buf *b, size_t more)
 }
 
 void
-buf_add(struct buf *b, const void *data, size_t n)
-{
-	if (n == 0)
-		return;
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-void
 buf_add_dec(struct buf *b, long long v)
 {
-	char tmp[24];
-	int i = (int)sizeof(tmp);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
+	char tmp[STR_DEC_MAX];
+	struct str d = str_dec(tmp, v);
 
-	do {
-		tmp[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		tmp[--i] = '-';
-	buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+	buf_add(b, d.p, d.n);
 }
 
 void

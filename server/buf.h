@@ -14,12 +14,23 @@ struct buf {
 };
 
 void	buf_reserve(struct buf *, size_t more);
-void	buf_add(struct buf *, const void *, size_t);
 void	buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	buf_add_dec(struct buf *, long long);
 void	buf_escape_from(struct buf *, size_t start);
 void	buf_free(struct buf *);
+
+/* Inline: a response head is some thirty appends. */
+static inline void
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap)
+		buf_reserve(b, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
 
 static inline void
 buf_adds(struct buf *b, const char *s)

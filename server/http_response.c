@@ -246,18 +246,15 @@ cstr(const char *s)
 void
 http_each_header(struct request *r, header_fn fn, void *arg)
 {
-	char len[24];
+	char len[STR_DEC_MAX];
 	size_t i;
 
-	clock_update();
 	fn(arg, "Server", cstr(server_token(r)));
-	fn(arg, "Date", cstr(now.http_date));
+	fn(arg, "Date", cstr(now.http_date));	/* the time of the last wake-up */
 	if (r->content_type != NULL)
 		fn(arg, "Content-Type", cstr(r->content_type));
-	if (r->out_length >= 0 && r->status != 304 && r->status != 204) {
-		snprintf(len, sizeof(len), "%lld", r->out_length);
-		fn(arg, "Content-Length", cstr(len));
-	}
+	if (r->out_length >= 0 && r->status != 304 && r->status != 204)
+		fn(arg, "Content-Length", str_dec(len, r->out_length));
 	if (r->last_modified >= 0)
 		fn(arg, "Last-Modified", cstr(last_modified_text(r->last_modified)));
 	if (r->etag[0] != '\0')

@@ -51,3 +51,20 @@ str_to_off(struct str s, long long *out)
 	*out = v;
 	return 0;
 }
+
+/* v in decimal, written at the end of out (no printf: it is per response). */
+struct str
+str_dec(char out[STR_DEC_MAX], long long v)
+{
+	int i = STR_DEC_MAX;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		out[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		out[--i] = '-';
+	return (struct str){ out + i, (size_t)(STR_DEC_MAX - i) };
+}

@@ -40,7 +40,10 @@ lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
 }
 
+#define STR_DEC_MAX	24	/* room for any long long in decimal */
+
 bool	str_has_token(struct str list, const char *token);
 int	str_to_off(struct str, long long *);
+struct str str_dec(char out[STR_DEC_MAX], long long);
 
 #endif
