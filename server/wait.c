@@ -191,6 +191,7 @@ wait_epoll(int ep, struct epoll_event *ev, int max, int timeout_ms)
 {
 	int rc = epoll_pwait(ep, ev, max, timeout_ms, &waitmask);
 
+	clock_update();
 	after_wait();
 	return rc;
 }

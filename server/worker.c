@@ -178,7 +178,6 @@ accept_one(struct conn *c)
 	wait_shed_clear();
 	rc = wait_epoll(ep, &ev, 1, wait_quit ? DRAIN_CHECK_MS :
 	    cached_files ? FDCACHE_CHECK_MS : -1);
-	clock_update();
 	if (rc == 0)
 		cached_files = fdcache_expire();
 	if (rc <= 0)	/* a connection reported is taken, even when quitting */
@@ -243,7 +242,6 @@ worker_main(struct config *config, int slot, int nfd)
 	while (!wait_quit || sb->keeper_draining) {
 		if (!accept_one(&c))
 			continue;
-		clock_update();
 		peer_text(&c);
 		c.vh = choose_vhosts(&c);
 		sb_set_client(c.peer_text);
