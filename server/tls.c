@@ -39,6 +39,16 @@ tls_error(void)
 	return buf;
 }
 
+/* OpenSSL's error queue must be empty before an I/O call for SSL_get_error
+ * to tell the truth.  Clearing it when it is empty already frees its 16
+ * slots' nothing one by one (OpenSSL 3.0): 3,000 instructions a request. */
+static void
+clear_errors(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 /* ---------------------------------------------------------- SNI and ALPN */
 
 /* The host_name of a ClientHello's server_name extension, in out. */
@@ -186,7 +196,7 @@ tls_accept(struct conn *c, long long timeout)
 	c->ssl = ssl;
 	c->ssl_cache = tls_server_cache(c->vh->def);
 	for (;;) {
-		ERR_clear_error();
+		clear_errors();
 		rc = SSL_accept(ssl);
 		if (rc == 1)
 			break;
@@ -246,7 +256,7 @@ tls_connect(struct conn *c, void *ctx, const char *name, const char **why)
 			SSL_set_tlsext_host_name(ssl, name);
 		}
 	}
-	ERR_clear_error();
+	clear_errors();
 	rc = SSL_connect(ssl);
 	if (rc == 1)
 		return 1;
@@ -292,7 +302,7 @@ tls_read(struct conn *c, void *buf, size_t n)
 {
 	int k;
 
-	ERR_clear_error();
+	clear_errors();
 	errno = 0;
 	k = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
 	if (k > 0)
@@ -305,7 +315,7 @@ tls_write(struct conn *c, const void *buf, size_t n)
 {
 	int k;
 
-	ERR_clear_error();
+	clear_errors();
 	errno = 0;
 	k = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
 	return k > 0 ? k : io_result(c, k);
@@ -316,7 +326,7 @@ tls_peek(struct conn *c, void *buf, size_t n)
 {
 	int k;
 
-	ERR_clear_error();
+	clear_errors();
 	errno = 0;
 	k = SSL_peek(c->ssl, buf, (int)n);
 	return k > 0 ? k : io_result(c, k);
@@ -337,11 +347,11 @@ tls_close(struct conn *c)
 {
 	if (c->ssl == NULL)
 		return;
-	ERR_clear_error();
+	clear_errors();
 	if (!c->broken)
 		SSL_shutdown(c->ssl);	/* one try: close_notify, not waited for */
 	SSL_free(c->ssl);
-	ERR_clear_error();
+	clear_errors();
 	c->ssl = NULL;
 }
 
