@@ -1,7 +1,8 @@
 /*
  * inotify for the open-file cache (see fdwatch.h).  One instance per
  * worker, opened with the first watched file and closed when the cache
- * empties, so an idle worker holds none.  A path is watched only where the
+ * empties, so an idle worker holds none; when none can be had (the user's
+ * instances ran out), tried again ten seconds later.  A path is watched only where the
  * watches can vouch for it: absolute, without "." or "..", at most
  * FDWATCH_DEPTH directories deep, free of symbolic links (the file is
  * opened with openat2's RESOLVE_NO_SYMLINKS) and on a local file system
@@ -33,6 +34,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdwatch.h"
 #include "log.h"
 #include "wait.h"
@@ -44,6 +46,7 @@
 /* A file: its bytes or attributes change, through any of its names. */
 #define FILE_EVENTS	(IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW)
 #define EVENTS_BUF	16384
+#define RETRY_MS	10000		/* after inotify failed */
 #define ZFS_SUPER_MAGIC	0x2fc12fc1
 
 struct watch {
@@ -53,7 +56,7 @@ struct watch {
 };
 
 static int ino = -1;
-static bool unavailable;	/* no instance to be had until closed */
+static int64_t retry_at;	/* monotonic ms: no instance before */
 static struct watch *watches;
 static size_t nwatches, watches_cap;
 static void (*on_change)(int, const char *);
@@ -116,11 +119,11 @@ start(void)
 
 	if (ino >= 0)
 		return true;
-	if (unavailable)
+	if (now.mono_ms < retry_at)
 		return false;
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino < 0) {
-		unavailable = true;
+		retry_at = now.mono_ms + RETRY_MS;
 		tell_once(&told, errno, "inotify_init1()",
 		    "fs.inotify.max_user_instances");
 		return false;
@@ -142,7 +145,6 @@ fdwatch_close(void)
 	for (i = 0; i < nwatches; i++)
 		free(watches[i].dir);
 	nwatches = 0;
-	unavailable = false;
 }
 
 /* Watch path (a directory when dir) and count the watch: its descriptor,
@@ -368,7 +370,7 @@ give_up(int err)
 
 	tell_once(&told, err, "read() of inotify events", NULL);
 	fdwatch_close();
-	unavailable = true;
+	retry_at = now.mono_ms + RETRY_MS;
 	on_lost();
 }
 
