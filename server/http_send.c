@@ -160,7 +160,8 @@ send_ranges(struct conn *c, struct request *r, long long *sent)
 }
 
 /* The next piece of a body to compress, from pos on: the rest of a memory
- * body, a file read in pieces.  -1 when the file came up short. */
+ * body or of a file the cache holds, a file read in pieces.  -1 when the
+ * file came up short. */
 static ssize_t
 body_piece(struct conn *c, const struct request *r, long long pos,
     long long left, const char **p)
@@ -173,6 +174,10 @@ body_piece(struct conn *c, const struct request *r, long long pos,
 	}
 	if (r->body == BODY_MEM) {
 		*p = r->mem.p + pos;
+		return (ssize_t)left;
+	}
+	if (r->file_mem != NULL) {	/* the open-file cache holds it */
+		*p = r->file_mem + r->file_off + pos;
 		return (ssize_t)left;
 	}
 	*p = piece;

@@ -3,8 +3,8 @@ ones in memory): on one keep-alive connection, plain and TLS, a file
 rewritten, replaced by rename, removed, made unreadable or moved away with
 its directory between two requests gets the new answer on the next one,
 as nginx opening the file for every request would give.  Also: pipelined
-requests and new connections after a change, validators and ranges of a
-rewritten file, a file
+requests and new connections after a change, gzip, validators and ranges
+of a rewritten file, a file
 reached through a symbolic link, and a large file truncated while it is
 sent (the connection closes short, never padded)."""
 import http.client
@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import time
+import zlib
 
 from harness import *
 import tlsutil
@@ -24,7 +25,9 @@ CONF = '''servers = ( {
   listen = [ "127.0.0.1:{port}", "127.0.0.1:{port2} ssl" ];
   ssl_certificate = "%(crt)s"; ssl_certificate_key = "%(key)s";
   root = "{dir}/www";
-  locations = ( { match = "/linked/"; alias = "{dir}/link/"; } );
+  locations = ( { match = "/linked/"; alias = "{dir}/link/"; },
+                { match = "/gz/"; alias = "{dir}/www/"; gzip = true;
+                  gzip_min_length = 1; } );
 } );
 '''
 
@@ -160,6 +163,21 @@ def pipelined(p):
     is_(data.count(b'after!\n'), 3, 'pipelined requests after a change get the new file')
 
 
+def compressed(p):
+    """gzip compresses the file as it is now, not the copy held before."""
+    f = os.path.join(p.dir, SMALL)
+    c = Client(p, False)
+    got = []
+    for text in (b'compressed once\n', b'and compressed again\n'):
+        write(f, text)
+        st, h, b = c.get('/gz/f.html', headers={'Accept-Encoding': 'gzip'})
+        got.append(zlib.decompress(b, 16 + zlib.MAX_WBITS)
+                   if h.get('content-encoding') == 'gzip' else b)
+    is_(got, [b'compressed once\n', b'and compressed again\n'],
+        'gzip on the fly compresses the rewritten file')
+    c.close()
+
+
 def new_connections(p):
     """A request already waiting when its connection is accepted is read
     before any wait: the worker must look for changes itself.  The
@@ -249,6 +267,7 @@ with Portico('', ports=2, start=False, files={'other/.keep': ''}) as p:
     keepalive(p, 'TLS')
     pipelined(p)
     new_connections(p)
+    compressed(p)
     validators(p)
     truncated(p)
 done()
