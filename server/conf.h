@@ -152,6 +152,71 @@ struct bufs {
 	long long	 size;
 };
 
+/* proxy_cache_use_stale conditions */
+#define STALE_ERROR		0x001
+#define STALE_TIMEOUT		0x002
+#define STALE_INVALID_HEADER	0x004
+#define STALE_UPDATING		0x008
+#define STALE_HTTP_500		0x010
+#define STALE_HTTP_502		0x020
+#define STALE_HTTP_503		0x040
+#define STALE_HTTP_504		0x080
+#define STALE_HTTP_403		0x100
+#define STALE_HTTP_404		0x200
+#define STALE_HTTP_429		0x400
+
+struct cache_index;
+
+/* One proxy_cache_path: a directory of entry files and the shared-memory
+ * zone that indexes them. */
+struct cache_path {
+	const char		*path;
+	const char		*name;		/* keys_zone NAME */
+	long long		 zone_size;
+	int			 levels[3];	/* characters per directory level */
+	int			 nlevels;
+	long long		 max_size;	/* bytes on disk, 0 = no limit */
+	long long		 inactive;	/* ms */
+	bool			 use_temp_path;
+	const char		*file;		/* where it was set, for errors */
+	int			 line;
+	struct cache_index	*zone;		/* in shared memory, bound by the master */
+};
+
+struct cache_paths {
+	struct cache_path	*v;
+	size_t			 n;
+};
+
+/* proxy_cache: a zone by name, resolved once every file is loaded. */
+struct cache_use {
+	const char		*name;
+	struct cache_path	*path;
+	const char		*file;
+	int			 line;
+};
+
+/* One proxy_cache_valid line: how long answers with these codes stay
+ * fresh when the upstream does not say. */
+struct cache_valid {
+	int			*codes;
+	size_t			 ncodes;
+	bool			 any;
+	long long		 ms;
+};
+
+struct cache_valids {
+	struct cache_valid	*v;
+	size_t			 n;
+};
+
+/* proxy_cache_bypass, proxy_no_cache: true when any is neither empty nor
+ * "0". */
+struct predicates {
+	struct tmpl		**v;
+	size_t			  n;
+};
+
 struct ssl_cache_conf {
 	bool		 shared;	/* false: "off" */
 	const char	*name;
@@ -226,6 +291,19 @@ struct scope {
 	int			 proxy_buffering;
 	int			 proxy_http_version;	/* 10 or 11 */
 	long long		 proxy_buffer_size;
+	struct cache_use	*proxy_cache;		/* NULL: off */
+	struct tmpl		*proxy_cache_key;
+	struct cache_valids	 proxy_cache_valid;
+	int			 proxy_cache_methods;	/* 1 << enum method */
+	long long		 proxy_cache_min_uses;
+	struct predicates	 proxy_cache_bypass;
+	struct predicates	 proxy_no_cache;
+	int			 proxy_cache_use_stale;	/* STALE_* */
+	int			 proxy_cache_lock;
+	long long		 proxy_cache_lock_timeout;
+	long long		 proxy_cache_lock_age;
+	int			 proxy_cache_background_update;
+	int			 proxy_cache_revalidate;
 	int			 proxy_ssl_verify;
 	const char		*proxy_ssl_trusted_certificate;
 	struct strv		 ssl_certificate;
@@ -444,6 +522,7 @@ struct main_conf {
 	struct log_format	*formats;
 	size_t			 nformats;
 	struct limit_zones	 limit_zones;
+	struct cache_paths	 cache_paths;
 };
 
 /* A rendered "name = value;" for -T. */

@@ -384,6 +384,7 @@ conf_check(struct cfload *ld)
 		conf_tls_contexts(ld);
 	conf_check_upstreams(ld);
 	conf_check_limits(ld);
+	conf_check_caches(ld);
 	builtin_formats(ld);
 	check_scope_logs(ld, &cf->sc);
 	for (i = 0; i < cf->nservers; i++) {

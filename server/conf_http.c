@@ -15,8 +15,8 @@
 #define SET_ARGS struct cfload *ld, struct level *lv, const config_setting_t *v, \
 	void *field
 
-static struct tmpl *
-compile(struct cfload *ld, const config_setting_t *v, const char *s)
+struct tmpl *
+cf_compile(struct cfload *ld, const config_setting_t *v, const char *s)
 {
 	const char *err;
 	struct tmpl *t = tmpl_compile(ld->pool, s, &err);
@@ -24,6 +24,18 @@ compile(struct cfload *ld, const config_setting_t *v, const char *s)
 	if (t == NULL)
 		cf_error(ld, v, "%s", err);
 	return t;
+}
+
+/* A string with $variables (proxy_cache_key). */
+int
+set_template(SET_ARGS)
+{
+	const char *s;
+
+	if (cf_string(ld, v, &s) != 0)
+		return -1;
+	*(struct tmpl **)field = cf_compile(ld, v, s);
+	return *(struct tmpl **)field == NULL ? -1 : 0;
 }
 
 /* Every setting naming the same path shares one descriptor. */
@@ -137,14 +149,14 @@ set_log_format(SET_ARGS)
 		if (cf_string(ld, e, &s) != 0)
 			return -1;
 		m->formats[i].name = pool_strdup(ld->pool, config_setting_name(e));
-		if ((m->formats[i].t = compile(ld, e, s)) == NULL)
+		if ((m->formats[i].t = cf_compile(ld, e, s)) == NULL)
 			return -1;
 	}
 	m->nformats = (size_t)n;
 	return 0;
 }
 
-static int
+int
 parse_code(const char *s, size_t len, int lo, int hi)
 {
 	int code = 0;
@@ -196,7 +208,7 @@ parse_error_page(struct cfload *ld, const config_setting_t *v, const char *s,
 	}
 	if (ep->ncodes == 0)
 		goto bad;
-	ep->uri = compile(ld, v, toks[ntok - 1]);
+	ep->uri = cf_compile(ld, v, toks[ntok - 1]);
 	return ep->uri == NULL ? -1 : 0;
 bad:
 	cf_error(ld, v, "invalid error_page \"%s\": expected \"CODE... [=CODE] URI\"", s);
@@ -248,7 +260,7 @@ set_return(SET_ARGS)
 	if (sp != NULL) {
 		while (sp[1] == ' ')
 			sp++;
-		if ((r->text = compile(ld, v, sp + 1)) == NULL)
+		if ((r->text = cf_compile(ld, v, sp + 1)) == NULL)
 			return -1;
 	}
 	if ((r->code == 301 || r->code == 302 || r->code == 303 || r->code == 307 ||
@@ -286,7 +298,7 @@ set_try_files(SET_ARGS)
 	tf = pool_zalloc(ld->pool, sizeof(*tf));
 	tf->v = pool_alloc(ld->pool, sizeof(*tf->v) * ntok);
 	for (i = 0; i + 1 < ntok; i++)
-		if ((tf->v[tf->n++] = compile(ld, v, toks[i])) == NULL)
+		if ((tf->v[tf->n++] = cf_compile(ld, v, toks[i])) == NULL)
 			return -1;
 	tok = toks[ntok - 1];
 	if (tok[0] == '=') {
@@ -295,7 +307,7 @@ set_try_files(SET_ARGS)
 			cf_error(ld, v, "invalid try_files fallback \"%s\"", tok);
 			return -1;
 		}
-	} else if ((tf->fallback = compile(ld, v, tok)) == NULL)
+	} else if ((tf->fallback = cf_compile(ld, v, tok)) == NULL)
 		return -1;
 	*(struct try_files **)field = tf;
 	return 0;
@@ -352,7 +364,7 @@ set_header_group(struct cfload *ld, const config_setting_t *v,
 		op->name = pool_strdup(ld->pool, name);
 		op->always = always;
 		op->value = NULL;
-		if (*s != '\0' && (op->value = compile(ld, e, s)) == NULL)
+		if (*s != '\0' && (op->value = cf_compile(ld, e, s)) == NULL)
 			return -1;
 		hs->n++;
 	}

@@ -132,6 +132,9 @@ int	parse_size(const char *, long long *);
 int	parse_listen(const char *, bool resolve, struct listen_addr *,
 	    const char **err);
 int	parse_cidr(const char *, struct access_rule *);
+int	parse_code(const char *, size_t len, int lo, int hi);
+
+struct tmpl *cf_compile(struct cfload *, const config_setting_t *, const char *);
 
 /* Setters (conf_value.c, conf_block.c). */
 int	set_bool(struct cfload *, struct level *, const config_setting_t *, void *);
@@ -186,6 +189,13 @@ int	set_gzip_comp_level(struct cfload *, struct level *, const config_setting_t 
 int	set_gzip_proxied(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_gzip_disable(struct cfload *, struct level *, const config_setting_t *, void *);
 int	set_gzip_buffers(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_template(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_cache_paths(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_proxy_cache(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_cache_valid(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_cache_methods(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_predicates(struct cfload *, struct level *, const config_setting_t *, void *);
+int	set_use_stale(struct cfload *, struct level *, const config_setting_t *, void *);
 
 void	merge_headers(struct pool *, void *, const void *, bool);
 
@@ -204,6 +214,7 @@ int	conf_check(struct cfload *);
 void	conf_check_upstreams(struct cfload *);
 void	conf_check_limits(struct cfload *);
 void	conf_gzip_release(struct config *);
+void	conf_check_caches(struct cfload *);
 
 /* TLS contexts (conf_tls_ctx.c). */
 int	conf_tls_contexts(struct cfload *);

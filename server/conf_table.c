@@ -146,6 +146,34 @@ const struct setting settings[] = {
 	{ "gzip_buffers", MSL, SCOPE(gzip_buffers), Q("32 4k"), set_gzip_buffers,
 	    NULL, 0 },
 
+	/* proxy cache */
+	{ "proxy_cache_path", M, MAIN(cache_paths), NULL, set_cache_paths, NULL,
+	    SET_LIST },
+	{ "proxy_cache", MSL, SCOPE(proxy_cache), Q("off"), set_proxy_cache, NULL, 0 },
+	{ "proxy_cache_key", MSL, SCOPE(proxy_cache_key),
+	    Q("$scheme$proxy_host$request_uri"), set_template, NULL, 0 },
+	{ "proxy_cache_valid", MSL, SCOPE(proxy_cache_valid), NULL, set_cache_valid,
+	    NULL, SET_LIST },
+	{ "proxy_cache_methods", MSL, SCOPE(proxy_cache_methods), Q("GET HEAD"),
+	    set_cache_methods, NULL, 0 },
+	{ "proxy_cache_min_uses", MSL, SCOPE(proxy_cache_min_uses), "1", set_int,
+	    NULL, 0 },
+	{ "proxy_cache_bypass", MSL, SCOPE(proxy_cache_bypass), NULL, set_predicates,
+	    NULL, SET_LIST },
+	{ "proxy_no_cache", MSL, SCOPE(proxy_no_cache), NULL, set_predicates, NULL,
+	    SET_LIST },
+	{ "proxy_cache_use_stale", MSL, SCOPE(proxy_cache_use_stale), Q("off"),
+	    set_use_stale, NULL, 0 },
+	{ "proxy_cache_lock", MSL, SCOPE(proxy_cache_lock), "false", set_bool, NULL, 0 },
+	{ "proxy_cache_lock_timeout", MSL, SCOPE(proxy_cache_lock_timeout), Q("5s"),
+	    set_msec, NULL, 0 },
+	{ "proxy_cache_lock_age", MSL, SCOPE(proxy_cache_lock_age), Q("5s"),
+	    set_msec, NULL, 0 },
+	{ "proxy_cache_background_update", MSL, SCOPE(proxy_cache_background_update),
+	    "false", set_bool, NULL, 0 },
+	{ "proxy_cache_revalidate", MSL, SCOPE(proxy_cache_revalidate), "false",
+	    set_bool, NULL, 0 },
+
 	/* TLS */
 	{ "ssl_certificate", M | S, SCOPE(ssl_certificate), NULL, set_paths, NULL, SET_LIST },
 	{ "ssl_certificate_key", M | S, SCOPE(ssl_certificate_key), NULL, set_paths,
@@ -181,6 +209,9 @@ const struct setting settings[] = {
 const size_t nsettings = sizeof(settings) / sizeof(settings[0]);
 _Static_assert(sizeof(settings) / sizeof(settings[0]) <= SETTINGS_MAX,
     "struct scope's set[] has a bit for every setting");
+
+_Static_assert(sizeof(settings) / sizeof(settings[0]) <= SETTINGS_MAX,
+    "the setting table outgrew SETTINGS_MAX (conf.h)");
 
 const struct setting *
 setting_find(const char *name)

@@ -266,7 +266,7 @@ multipart(struct stream *s, uint8_t *buf, size_t len, uint32_t *flags)
 			buf_printf(&s->frame, "\r\n--%s\r\nContent-Type: %s\r\n"
 			    "Content-Range: bytes %lld-%lld/%lld\r\n\r\n", r->boundary,
 			    r->part_type, rg->start, rg->end, r->file_len);
-			s->pos = rg->start;
+			s->pos = r->file_base + rg->start;
 			s->seg_left = rg->end - rg->start + 1;
 		} else if (s->part == r->nranges) {
 			buf_printf(&s->frame, "\r\n--%s--\r\n", r->boundary);
@@ -452,6 +452,21 @@ request_from_headers(struct stream *s)
 	return 0;
 }
 
+/* The open-file caches may close a descriptor while other streams run:
+ * a file answer gets a copy of its own.  -1 when none can be made. */
+static int
+own_file(struct stream *s)
+{
+	struct request *r = &s->r;
+
+	if (r->body != BODY_FILE || r->fd < 0)
+		return 0;
+	if ((s->fd = dup(r->fd)) < 0)
+		return -1;
+	r->fd = s->fd;
+	return 0;
+}
+
 static void
 dispatch(struct stream *s)
 {
@@ -472,14 +487,9 @@ dispatch(struct stream *s)
 		    NGHTTP2_CANCEL);
 		return;
 	}
-	/* The file cache may close its descriptor while other streams run. */
-	if (r->body == BODY_FILE && r->fd >= 0) {
-		s->fd = dup(r->fd);
-		if (s->fd < 0) {
-			refuse(s, 500);
-			return;
-		}
-		r->fd = s->fd;
+	if (own_file(s) != 0) {
+		refuse(s, 500);
+		return;
 	}
 	if (r->proxy == NULL)
 		respond(s);
@@ -496,6 +506,13 @@ proxy_progress(struct stream *s)
 		switch (proxy_phase(r->proxy)) {
 		case PX_HEAD:
 			respond(s);
+			return;
+		case PX_CACHED:
+			proxy_end(r->proxy);
+			if (own_file(s) != 0)
+				refuse(s, 500);
+			else
+				respond(s);
 			return;
 		case PX_ERROR:
 			proxy_end(r->proxy);

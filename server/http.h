@@ -19,6 +19,7 @@
 
 struct limit_hold;
 struct gzip;
+struct proxy_cache;
 struct proxy_io;
 
 /* Limits of a request head. */
@@ -150,6 +151,8 @@ struct request {
 	const char		*upstream_addr;	/* $upstream_addr */
 	const char		*upstream_status;
 	const char		*upstream_time;
+	const char		*cache_status;	/* $upstream_cache_status */
+	struct proxy_cache	*cache_update;	/* owed after a stale answer */
 
 	/* response */
 	int			 status;
@@ -165,6 +168,7 @@ struct request {
 	enum body_kind		 body;
 	struct str		 mem;
 	int			 fd;		/* owned by the fdcache */
+	long long		 file_base;	/* where the body starts in the file */
 	long long		 file_off;
 	long long		 file_len;
 	const char		*file_mem;	/* the whole file, from the fdcache */

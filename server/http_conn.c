@@ -23,6 +23,7 @@
 #include "io.h"
 #include "limit_conn.h"
 #include "log.h"
+#include "proxy.h"
 #include "request.h"
 #include "scoreboard.h"
 #include "tls.h"
@@ -372,6 +373,7 @@ serve_one(struct conn *c, struct request *r, int rc)
 	access_log_write(r);
 	limit_conn_release(r);
 	sb_count_request();
+	proxy_background(r);
 	if (c->broken)
 		return false;
 	if (!r->keepalive) {

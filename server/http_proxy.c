@@ -407,6 +407,10 @@ http_proxy_serve(struct conn *c, struct request *r)
 		return false;
 	case PX_HEAD:
 		break;
+	case PX_CACHED:
+		proxy_end(p);
+		http_send_response(c, r);
+		return true;
 	default:
 		proxy_end(p);
 		if (r->status == 408)	/* the body did not come in time */

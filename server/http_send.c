@@ -147,7 +147,7 @@ send_ranges(struct conn *c, struct request *r, long long *sent)
 		    r->ranges[i].start, r->ranges[i].end, r->file_len);
 		rc = send_buf(c, part.p, part.len, MSG_MORE, r->sc->send_timeout, sent);
 		if (rc == 0)
-			rc = send_file(c, r, r->ranges[i].start,
+			rc = send_file(c, r, r->file_base + r->ranges[i].start,
 			    r->ranges[i].end - r->ranges[i].start + 1, sent);
 	}
 	if (rc == 0) {

@@ -171,7 +171,7 @@ ranges(struct request *r, long long size)
 	r->nranges = n;
 	if (n == 1) {
 		set_content_range(r, rg[0].start, rg[0].end, size);
-		r->file_off = rg[0].start;
+		r->file_off = r->file_base + rg[0].start;
 		r->file_len = rg[0].end - rg[0].start + 1;
 		r->out_length = r->file_len;
 		r->nranges = 0;
@@ -222,7 +222,6 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st,
     const char *gzip_of)
 {
 	const char *type, *typed = gzip_of ? gzip_of : path;
-	int rc;
 
 	if (r->method == M_POST)
 		return 405;
@@ -235,9 +234,22 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st,
 	r->last_modified = st->st_mtime;
 	etag_format(r->etag, st);
 	r->body = BODY_FILE;
-	r->file_off = 0;
+	r->file_base = r->file_off = 0;
 	r->file_len = st->st_size;
 	r->out_length = st->st_size;
+	return static_file_checks(r, gzip_of != NULL);
+}
+
+/*
+ * A file body is set in r (fd, file_base, file_len, etag, last_modified;
+ * gzipped: a gzip_static file): answer conditional requests (304, 412)
+ * and Range (206, 416).  0 to go on, or the status to answer with.
+ */
+int
+static_file_checks(struct request *r, bool gzipped)
+{
+	int rc;
+
 	if ((rc = conditions(r)) != 0) {
 		if (rc == 304) {
 			r->status = 304;
@@ -248,12 +260,12 @@ serve_file(struct request *r, const char *path, int fd, const struct stat *st,
 		}
 		return rc;
 	}
-	if (gzip_of != NULL)
+	if (gzipped)
 		http_set_header(r, "Content-Encoding", STR("gzip"));
 	if (!r->error_page_done)
 		http_set_header(r, "Accept-Ranges", STR("bytes"));
 	/* A body gzip compresses goes whole, without ranges, as in nginx. */
-	return gzip_of == NULL && gzip_wanted(r) ? 0 : ranges(r, st->st_size);
+	return !gzipped && gzip_wanted(r) ? 0 : ranges(r, r->file_len);
 }
 
 /*

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cache_zone.h"
 #include "child.h"
 #include "clock.h"
 #include "conf.h"
@@ -121,6 +122,18 @@ note_failure(void)
 	}
 }
 
+/* A child died: the cache fills it held are free (in every live
+ * configuration's caches: old workers may use zones the current one
+ * dropped). */
+static void
+repair(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < ngens; i++)
+		cache_repair(gens[i].cf, pid);
+}
+
 static void
 reap(void)
 {
@@ -140,8 +153,10 @@ reap(void)
 			sb->keeper_draining = 0;	/* what it held is gone */
 		cz_release_slot(&sb->slots[slot]);
 		sb_release(slot);
-		if (failed)
+		if (failed) {
+			repair(pid);
 			note_failure();
+		}
 	}
 	if (ngens > 1)
 		retire_generations();
@@ -164,7 +179,8 @@ reload_config(void)
 	if (cf == NULL)
 		return NULL;
 	if (listen_open(cf) != 0 || upstream_bind(cf, next_gen) != 0 ||
-	    tls_bind(cf, next_gen) != 0 || limit_conn_bind(cf, next_gen) != 0) {
+	    tls_bind(cf, next_gen) != 0 || limit_conn_bind(cf, next_gen) != 0 ||
+	    cache_bind(cf, next_gen) != 0) {
 		listen_close_unused(current()->cf);
 		conf_free(cf);
 		return NULL;
@@ -428,7 +444,7 @@ master_run(struct config *cf, bool foreground)
 	if (handoff_open() != 0 ||
 	    shm_create(ARENA_SIZE) != 0 || sb_init() != 0 || uz_init() != 0 ||
 	    upstream_bind(cf, next_gen) != 0 || tls_bind(cf, next_gen) != 0 ||
-	    limit_conn_bind(cf, next_gen) != 0)
+	    limit_conn_bind(cf, next_gen) != 0 || cache_bind(cf, next_gen) != 0)
 		return 1;
 	if (!foreground)
 		ready = daemonize();

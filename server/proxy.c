@@ -23,6 +23,7 @@
 #include "io.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_cache.h"
 #include "proxy_parse.h"
 #include "request.h"
 #include "spool.h"
@@ -30,6 +31,7 @@
 #include "tmpl.h"
 #include "upstream.h"
 #include "upstream_state.h"
+#include "wait.h"
 
 #define READ_SIZE	16384
 #define BODY_KEEP	65536		/* request body kept for a retry */
@@ -37,7 +39,7 @@
 #define QUIET_CHECK_MS	1000		/* kept connections idle longer are
 					 * checked before use */
 
-enum state { S_CONNECT, S_HANDSHAKE, S_SEND, S_HEAD, S_BODY, S_IDLE };
+enum state { S_CONNECT, S_HANDSHAKE, S_SEND, S_HEAD, S_BODY, S_IDLE, S_LOCK };
 enum framing { F_NONE, F_LENGTH, F_CHUNKED, F_CLOSE };
 
 struct proxy {
@@ -46,6 +48,7 @@ struct proxy {
 	struct upstream		*up;
 	enum proxy_phase	 phase;
 	enum state		 state;
+	struct proxy_cache	*cache;		/* NULL: not cached */
 
 	/* this try */
 	struct peer		*peer;
@@ -193,16 +196,12 @@ idle_put(struct peer *peer, struct conn *uc)
 static bool
 hop_by_hop(struct str name)
 {
-	static const char *names[] = {
+	static const char *const names[] = {
 		"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
 		"Transfer-Encoding", "Upgrade", "Expect", "Content-Length", "Host",
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (str_caseeq(name, names[i]))
-			return true;
-	return false;
+	return str_caseeq_any(name, names, sizeof(names) / sizeof(names[0]));
 }
 
 static bool
@@ -315,9 +314,11 @@ build_head(struct proxy *p)
 		else
 			buf_adds(b, "\r\n");
 	}
+	cache_revalidation(p->cache, b);
 	for (i = 0; i < r->nheaders; i++) {
 		struct header *h = &r->headers[i];
 		if (hop_by_hop(h->name) || set_by_config(hs, h->name) ||
+		    cache_hides_header(r, h->name) ||
 		    (conn != NULL && str_has_token(*conn, pool_strndup(r->pool,
 		    h->name.p, h->name.n))))
 			continue;
@@ -381,12 +382,42 @@ note_try(struct proxy *p, int status)
 	    (long long)(ms % 1000));
 }
 
+/* This try ends without its upstream (the request body cannot be read,
+ * or the answer comes from the cache). */
+static void
+drop_upstream(struct proxy *p)
+{
+	close_upstream(p);
+	release_peer(p);
+	p->peer = NULL;
+}
+
 static void
 fail(struct proxy *p, int status)
 {
 	p->r->status = status;
 	p->phase = PX_ERROR;
 	p->state = S_IDLE;
+}
+
+/* The answer comes from the cache after all (a stale or revalidated
+ * entry): the upstream is done with. */
+static void
+cached(struct proxy *p)
+{
+	drop_upstream(p);
+	p->phase = PX_CACHED;
+	p->state = S_IDLE;
+}
+
+/* No answer from any upstream: a stale entry may do, else status. */
+static void
+give_up(struct proxy *p, int cond, int status)
+{
+	if (cache_failed(p->cache, cond) == CACHE_SERVED)
+		cached(p);
+	else
+		fail(p, status);
 }
 
 static bool
@@ -474,7 +505,7 @@ start_try(struct proxy *p)
 		if (p->v_addr.len > 0)
 			buf_adds(&p->v_addr, ", ");
 		buf_adds(&p->v_addr, p->up->name);
-		fail(p, 502);
+		give_up(p, NEXT_ERROR, 502);
 		return;
 	}
 	p->tried[p->ntried++] = p->peer;
@@ -542,19 +573,10 @@ try_next(struct proxy *p, int cond, int status)
 		start_try(p);
 		return;
 	}
-	fail(p, status);
+	give_up(p, cond, status);
 }
 
 /* ---------------------------------------------------------------- sending */
-
-/* The request body cannot be read: this try ends without its upstream. */
-static void
-body_failed(struct proxy *p)
-{
-	close_upstream(p);
-	release_peer(p);
-	p->peer = NULL;
-}
 
 /* Take more of the client's body into what this try sends. */
 static void
@@ -582,15 +604,15 @@ pull_body(struct proxy *p)
 			buf_adds(&p->out, "0\r\n\r\n");
 		return;
 	case RB_TOO_LARGE:
-		body_failed(p);
+		drop_upstream(p);
 		fail(p, 413);
 		return;
 	case RB_INVALID:
-		body_failed(p);
+		drop_upstream(p);
 		fail(p, 400);
 		return;
 	case RB_GONE:
-		body_failed(p);
+		drop_upstream(p);
 		p->phase = PX_ABORT;
 		p->state = S_IDLE;
 		return;
@@ -688,57 +710,6 @@ on_connect(struct proxy *p)
 
 /* ------------------------------------------------------- the response head */
 
-/* Hop-by-hop headers, and the ones portico writes itself. */
-static bool
-skip_response_header(struct str name)
-{
-	static const char *names[] = {
-		"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
-		"TE", "Trailer", "Upgrade", "Content-Length", "Server", "Date",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (str_caseeq(name, names[i]))
-			return true;
-	return false;
-}
-
-/* Copy the upstream's head into the request for the client side. */
-static void
-adopt_head(struct proxy *p)
-{
-	struct request *r = p->r;
-	struct upstream_head *h = &p->h;
-	size_t i;
-	const struct str *conn = NULL;
-
-	for (i = 0; i < h->nheaders; i++)
-		if (str_caseeq(h->headers[i].name, "Connection"))
-			conn = &h->headers[i].value;
-	r->status = h->status;
-	if (http_reason(h->status) == NULL && h->reason.n > 0)
-		r->reason = (struct str){ pool_strndup(r->pool, h->reason.p,
-		    h->reason.n), h->reason.n };
-	for (i = 0; i < h->nheaders; i++) {
-		struct header *hd = &h->headers[i];
-		char *name = pool_strndup(r->pool, hd->name.p, hd->name.n);
-		if (str_caseeq(hd->name, "Content-Type")) {
-			r->content_type = pool_strndup(r->pool, hd->value.p, hd->value.n);
-			continue;
-		}
-		if (skip_response_header(hd->name) ||
-		    (conn != NULL && str_has_token(*conn, name)))
-			continue;
-		http_add_header(r, name, (struct str){ pool_strndup(r->pool,
-		    hd->value.p, hd->value.n), hd->value.n });
-	}
-	r->out_length = h->content_length;
-	if (r->method == M_HEAD || h->status == 204 || h->status == 304 ||
-	    h->status < 200)
-		r->header_only = true;
-}
-
 static void
 choose_framing(struct proxy *p)
 {
@@ -769,6 +740,7 @@ upstream_complete(struct proxy *p)
 	int64_t ms = clock_mono_ms() - p->try_start;
 
 	p->up_done = true;
+	cache_complete(p->cache);
 	note_try(p, p->h.status);
 	upstream_succeeded(p->peer, ms);
 	if (p->keepalive && p->uc.fd >= 0)
@@ -814,20 +786,34 @@ got_head(struct proxy *p)
 		try_next(p, cond, p->h.status);
 		return;
 	}
+	switch (p->h.status == 101 ? CACHE_PASS : cache_head(p->cache, &p->h,
+	    p->rbuf)) {
+	case CACHE_SERVED:
+		note_try(p, p->h.status);
+		cached(p);
+		return;
+	case CACHE_ERROR:
+		note_try(p, p->h.status);
+		drop_upstream(p);
+		fail(p, 502);
+		return;
+	default:
+		break;
+	}
 	if (p->h.status == 101) {
 		if (!wants_upgrade(r)) {
 			plog(p, LV_ERROR, 0, "upstream sent 101 without an upgrade request");
 			try_next(p, NEXT_ERROR, 502);
 			return;
 		}
-		adopt_head(p);
+		proxy_head_adopt(r, &p->h);
 		http_add_header(r, "Upgrade", *http_header_get(r, "Upgrade"));
 		note_try(p, 101);
 		p->phase = PX_HEAD;
 		p->state = S_IDLE;
 		return;
 	}
-	adopt_head(p);
+	proxy_head_adopt(r, &p->h);
 	choose_framing(p);
 	p->phase = PX_HEAD;
 	p->state = S_BODY;
@@ -929,6 +915,7 @@ body_bytes(struct proxy *p, char *data, size_t n)
 			p->keepalive = false;
 		}
 		spool_put(&p->spool, data, n);
+		cache_body(p->cache, data, n);
 		p->left -= (long long)n;
 		if (p->left == 0)
 			upstream_complete(p);
@@ -940,6 +927,7 @@ body_bytes(struct proxy *p, char *data, size_t n)
 			return;
 		}
 		spool_put(&p->spool, data, (size_t)got);
+		cache_body(p->cache, data, (size_t)got);
 		if (p->chunk.done) {
 			if (used < n)
 				p->keepalive = false;
@@ -948,6 +936,7 @@ body_bytes(struct proxy *p, char *data, size_t n)
 		return;
 	default:
 		spool_put(&p->spool, data, n);
+		cache_body(p->cache, data, n);
 	}
 }
 
@@ -979,35 +968,125 @@ read_body(struct proxy *p)
 
 /* ------------------------------------------------------------- interface */
 
-int
-proxy_start(struct request *r, const struct proxy_io *io)
+static struct proxy *
+engine(struct request *r, const struct proxy_io *io, struct proxy_cache *pc)
 {
 	struct proxy *p;
 	size_t cap = (size_t)r->sc->proxy_buffer_size;
+
+	p = pool_zalloc(r->pool, sizeof(*p));
+	p->r = r;
+	p->io = io;
+	p->up = r->loc->proxy->up;
+	p->cache = pc;
+	p->uc.fd = -1;
+	p->phase = PX_WORKING;
+	p->body_kept = true;
+	p->body_eof = r->body_done;
+	p->rbuf = malloc(cap > READ_SIZE ? cap : READ_SIZE);
+	if (p->rbuf == NULL) {
+		cache_end(pc);
+		return NULL;
+	}
+	p->h.headers = pool_alloc(r->pool, sizeof(*p->h.headers) * HEADERS_MAX);
+	spool_init(&p->spool, r->sc->proxy_buffering);
+	r->proxy = p;
+	return p;
+}
+
+/* The request for the upstream, and the first try. */
+static void
+begin(struct proxy *p)
+{
+	build_head(p);
+	start_try(p);
+}
+
+int
+proxy_start(struct request *r, const struct proxy_io *io)
+{
+	struct proxy_cache *pc;
+	struct proxy *p;
+	enum cache_step step;
 
 	if (body_length_unknown(r) && r->sc->proxy_http_version == 10) {
 		req_log(r, LV_ERROR, 0, "a chunked request body cannot be sent to an "
 		    "HTTP/1.0 upstream (set proxy_http_version = \"1.1\")");
 		return 411;
 	}
-	p = pool_zalloc(r->pool, sizeof(*p));
-	p->r = r;
-	p->io = io;
-	p->up = r->loc->proxy->up;
-	p->uc.fd = -1;
-	p->phase = PX_WORKING;
-	p->body_kept = true;
-	p->body_eof = r->body_done;
-	p->rbuf = malloc(cap > READ_SIZE ? cap : READ_SIZE);
-	if (p->rbuf == NULL)
-		return 500;
-	p->h.headers = pool_alloc(r->pool, sizeof(*p->h.headers) * HEADERS_MAX);
-	spool_init(&p->spool, r->sc->proxy_buffering);
-	r->proxy = p;
 	r->proxy_host = r->loc->proxy->proxy_host;
-	build_head(p);
-	start_try(p);
+	if ((step = cache_start(r, &pc)) == CACHE_SERVED)
+		return 0;
+	if ((p = engine(r, io, pc)) == NULL)
+		return 500;
+	if (step == CACHE_WAIT)
+		p->state = S_LOCK;
+	else
+		begin(p);
 	return 0;
+}
+
+/* proxy_cache_lock: look again whether the entry came. */
+static void
+lock_wait(struct proxy *p)
+{
+	if (clock_mono_ms() < cache_recheck_at(p->cache))
+		return;
+	switch (cache_recheck(p->cache)) {
+	case CACHE_SERVED:
+		cached(p);
+		break;
+	case CACHE_PASS:
+		begin(p);
+		break;
+	default:
+		break;
+	}
+}
+
+static enum body_read
+no_body(struct request *r, char *buf, size_t n, size_t *got)
+{
+	return RB_END;
+}
+
+/*
+ * After a stale answer went out (proxy_cache_background_update): fetch
+ * the entry again, with no client to answer, so the next request finds
+ * it fresh.
+ */
+void
+proxy_background(struct request *r)
+{
+	static const struct proxy_io no_client = { no_body, NULL };
+	struct proxy_cache *pc = r->cache_update;
+	struct proxy *p;
+	struct pollfd pfd;
+	enum proxy_phase ph;
+	const char *data;
+	size_t n;
+	int64_t deadline;
+
+	if (pc == NULL)
+		return;
+	r->cache_update = NULL;
+	cache_update_begin(pc);
+	if ((p = engine(r, &no_client, pc)) == NULL)
+		return;
+	begin(p);
+	while ((ph = proxy_phase(p)) == PX_WORKING || ph == PX_HEAD || ph == PX_BODY) {
+		proxy_head_sent(p);
+		while ((n = proxy_data(p, &data)) > 0)
+			proxy_consume(p, n);
+		if (proxy_phase(p) != ph)
+			continue;
+		proxy_events(p, &pfd);
+		deadline = proxy_deadline(p);
+		wait_poll(&pfd, 1, deadline ? deadline - clock_mono_ms() : 1000,
+		    WAIT_BUSY);
+		proxy_step(p, pfd.fd >= 0 ? pfd.revents : 0);
+	}
+	proxy_end(p);
 }
 
 void
@@ -1018,7 +1097,7 @@ proxy_events(const struct proxy *p, struct pollfd *pfd)
 	pfd->fd = -1;
 	pfd->events = 0;
 	if (p->uc.fd < 0)
-		return;
+		return;		/* also while waiting for the cache lock */
 	switch (p->state) {
 	case S_CONNECT:
 		pfd->events = POLLOUT;
@@ -1055,6 +1134,8 @@ proxy_wants_body(const struct proxy *p)
 int64_t
 proxy_deadline(const struct proxy *p)
 {
+	if (p->state == S_LOCK)
+		return cache_recheck_at(p->cache);
 	if (p->uc.fd < 0 || p->state == S_IDLE ||
 	    (p->state == S_BODY && spool_room(&p->spool) == 0) || proxy_wants_body(p))
 		return 0;
@@ -1089,8 +1170,12 @@ timed_out(struct proxy *p)
 void
 proxy_step(struct proxy *p, short revents)
 {
-	if (p->phase == PX_ERROR || p->phase == PX_ABORT || p->phase == PX_DONE)
+	if (p->phase != PX_WORKING && p->phase != PX_HEAD && p->phase != PX_BODY)
 		return;
+	if (p->state == S_LOCK) {
+		lock_wait(p);
+		return;
+	}
 	if (revents == 0 && p->deadline != 0 && proxy_deadline(p) != 0 &&
 	    clock_mono_ms() >= p->deadline) {
 		timed_out(p);
@@ -1198,6 +1283,7 @@ proxy_end(struct proxy *p)
 {
 	struct request *r = p->r;
 
+	cache_end(p->cache);
 	if (p->phase == PX_ABORT && p->peer != NULL)
 		note_try(p, 0);
 	close_upstream(p);

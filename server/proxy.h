@@ -27,6 +27,8 @@ enum proxy_phase {
 	PX_DONE,	/* the response is complete and handed over */
 	PX_ERROR,	/* failed before a head: answer with r->status */
 	PX_ABORT,	/* failed after the head: end the client connection */
+	PX_CACHED,	/* the answer is in the request, from the cache: end the
+			 * engine and send it as a file */
 };
 
 /* What reading the request body gave. */
@@ -64,5 +66,6 @@ void		 proxy_client_gone(struct proxy *);
 void		 proxy_tunnel(struct proxy *, struct conn *, const char **early,
 		    size_t *nearly);
 void		 proxy_end(struct proxy *);
+void		 proxy_background(struct request *);
 
 #endif

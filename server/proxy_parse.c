@@ -98,3 +98,15 @@ proxy_parse_head(const char *buf, size_t len, struct upstream_head *h, size_t ma
 	h->len = end;
 	return 0;
 }
+
+/* The first header called name (case-insensitive), or NULL. */
+const struct str *
+upstream_header(const struct upstream_head *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->nheaders; i++)
+		if (str_caseeq(h->headers[i].name, name))
+			return &h->headers[i].value;
+	return NULL;
+}

@@ -28,5 +28,6 @@ struct upstream_head {
 };
 
 int	proxy_parse_head(const char *, size_t, struct upstream_head *, size_t max);
+const struct str *upstream_header(const struct upstream_head *, const char *name);
 
 #endif

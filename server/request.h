@@ -20,6 +20,10 @@ typedef void	 (*header_fn)(void *arg, const char *name, struct str value);
 void		 http_each_header(struct request *, header_fn, void *arg);
 void		 http_build_head(struct request *, struct buf *);
 
+/* proxy_head.c */
+struct upstream_head;
+void	 proxy_head_adopt(struct request *, const struct upstream_head *);
+
 /* request_log.c */
 void	 req_log(struct request *, int level, int err, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
@@ -35,6 +39,7 @@ void	gzip_filter_end(struct request *);
 
 /* http_static.c */
 int	static_handle(struct request *);
+int	static_file_checks(struct request *, bool gzipped);
 
 /* http_autoindex.c */
 int	autoindex_render(struct request *, const char *dir);

@@ -3,8 +3,8 @@
  * location): workers by state from the scoreboard, the master's helper
  * processes by role, connections and requests served, every upstream
  * server's state, load, counters and last health check, the TLS session
- * caches, the limit_conn zones and the shared segment's zones, all read
- * from shared memory.  The Prometheus form
+ * caches, the limit_conn zones, the proxy caches and the shared segment's
+ * zones, all read from shared memory.  The Prometheus form
  * follows the text exposition format 0.0.4 and its naming rules (base
  * units, _total for counters).
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache_index.h"
 #include "clock.h"
 #include "conn_zone.h"
 #include "http.h"
@@ -157,6 +158,54 @@ text_limits(struct buf *b, const struct config *cf)
 	}
 }
 
+/* The proxy caches' counters, in the order every form lists them. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+	const char	*help;
+} cache_counters[] = {
+	{ "hits", offsetof(struct ci_stats, hits), "Answers served from the cache." },
+	{ "misses", offsetof(struct ci_stats, misses),
+	    "Requests the cache had no entry for." },
+	{ "expired", offsetof(struct ci_stats, expired),
+	    "Requests for an expired entry passed to the upstream." },
+	{ "stale", offsetof(struct ci_stats, stale),
+	    "Expired entries served (STALE and UPDATING)." },
+	{ "revalidated", offsetof(struct ci_stats, revalidated),
+	    "Expired entries the upstream confirmed with 304." },
+	{ "bypasses", offsetof(struct ci_stats, bypasses),
+	    "Requests proxy_cache_bypass sent past the cache." },
+	{ "stores", offsetof(struct ci_stats, stores), "Answers stored." },
+	{ "evictions", offsetof(struct ci_stats, evictions),
+	    "Entries dropped for room: max_size or a full keys_zone." },
+};
+
+#define NCACHE_COUNTERS	(sizeof(cache_counters) / sizeof(cache_counters[0]))
+
+static uint64_t
+cache_counter(const struct cache_index *ci, size_t k)
+{
+	return *(const uint64_t *)(const void *)((const char *)&ci->stats +
+	    cache_counters[k].off);
+}
+
+static void
+text_proxy_caches(struct buf *b, const struct config *cf)
+{
+	const struct cache_paths *cps = &cf->main.cache_paths;
+	size_t i, k;
+
+	for (i = 0; i < cps->n; i++) {
+		const struct cache_index *ci = cps->v[i].zone;
+		buf_printf(b, "\nproxy_cache %s: entries=%u size=%llu", cps->v[i].name,
+		    ci->files, (unsigned long long)ci->disk);
+		for (k = 0; k < NCACHE_COUNTERS; k++)
+			buf_printf(b, " %s=%llu", cache_counters[k].name,
+			    (unsigned long long)cache_counter(ci, k));
+		buf_addc(b, '\n');
+	}
+}
+
 /* The scoreboard row by row, as Apache's server-status shows it. */
 static void
 text_workers(struct buf *b)
@@ -244,6 +293,7 @@ text(struct buf *b, const struct config *cf, const struct totals *t)
 	}
 	text_caches(b, cf);
 	text_limits(b, cf);
+	text_proxy_caches(b, cf);
 }
 
 static void
@@ -322,6 +372,26 @@ json_limits(struct buf *b, const struct config *cf)
 		buf_printf(b, ":{\"keys\":%u,\"connections\":%llu,\"rejected\":%llu,"
 		    "\"full\":%llu}", z->keys, (unsigned long long)z->conns,
 		    (unsigned long long)z->rejected, (unsigned long long)z->exhausted);
+	}
+}
+
+static void
+json_proxy_caches(struct buf *b, const struct config *cf)
+{
+	const struct cache_paths *cps = &cf->main.cache_paths;
+	size_t i, k;
+
+	for (i = 0; i < cps->n; i++) {
+		const struct cache_index *ci = cps->v[i].zone;
+		if (i > 0)
+			buf_addc(b, ',');
+		json_str(b, cps->v[i].name);
+		buf_printf(b, ":{\"entries\":%u,\"size\":%llu,\"max_size\":%lld",
+		    ci->files, (unsigned long long)ci->disk, cps->v[i].max_size);
+		for (k = 0; k < NCACHE_COUNTERS; k++)
+			buf_printf(b, ",\"%s\":%llu", cache_counters[k].name,
+			    (unsigned long long)cache_counter(ci, k));
+		buf_addc(b, '}');
 	}
 }
 
@@ -412,6 +482,8 @@ json(struct buf *b, const struct config *cf, const struct totals *t)
 	json_caches(b, cf);
 	buf_adds(b, "},\"limit_conn_zones\":{");
 	json_limits(b, cf);
+	buf_adds(b, "},\"proxy_caches\":{");
+	json_proxy_caches(b, cf);
 	buf_adds(b, "}}\n");
 }
 
@@ -567,6 +639,44 @@ prometheus_limits(struct buf *b, const struct config *cf)
 }
 
 static void
+cache_sample(struct buf *b, const char *metric, const char *cache,
+    unsigned long long v)
+{
+	buf_printf(b, "%s{cache=\"", metric);
+	label(b, cache);
+	buf_printf(b, "\"} %llu\n", v);
+}
+
+static void
+prometheus_proxy_caches(struct buf *b, const struct config *cf)
+{
+	const struct cache_paths *cps = &cf->main.cache_paths;
+	char name[64];
+	size_t i, k;
+
+	if (cps->n == 0)
+		return;
+	metric_head(b, "portico_proxy_cache_entries", "gauge",
+	    "Answers stored in the proxy cache.");
+	for (i = 0; i < cps->n; i++)
+		cache_sample(b, "portico_proxy_cache_entries", cps->v[i].name,
+		    cps->v[i].zone->files);
+	metric_head(b, "portico_proxy_cache_size_bytes", "gauge",
+	    "Disk space the proxy cache's files take.");
+	for (i = 0; i < cps->n; i++)
+		cache_sample(b, "portico_proxy_cache_size_bytes", cps->v[i].name,
+		    cps->v[i].zone->disk);
+	for (k = 0; k < NCACHE_COUNTERS; k++) {
+		snprintf(name, sizeof(name), "portico_proxy_cache_%s_total",
+		    cache_counters[k].name);
+		metric_head(b, name, "counter", cache_counters[k].help);
+		for (i = 0; i < cps->n; i++)
+			cache_sample(b, name, cps->v[i].name,
+			    cache_counter(cps->v[i].zone, k));
+	}
+}
+
+static void
 prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 {
 	int s;
@@ -611,6 +721,7 @@ prometheus(struct buf *b, const struct config *cf, const struct totals *t)
 	    "gauge", "When the last active health check finished.", 5);
 	prometheus_caches(b, cf);
 	prometheus_limits(b, cf);
+	prometheus_proxy_caches(b, cf);
 }
 
 int

@@ -32,6 +32,18 @@ str_has_token(struct str list, const char *token)
 	return false;
 }
 
+/* Is s one of names, compared case-insensitively? */
+bool
+str_caseeq_any(struct str s, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (str_caseeq(s, names[i]))
+			return true;
+	return false;
+}
+
 /* Parse a non-negative decimal number; -1 on anything else or overflow. */
 int
 str_to_off(struct str s, long long *out)

@@ -43,6 +43,7 @@ lower(char c)
 #define STR_DEC_MAX	24	/* room for any long long in decimal */
 
 bool	str_has_token(struct str list, const char *token);
+bool	str_caseeq_any(struct str, const char *const *names, size_t n);
 int	str_to_off(struct str, long long *);
 struct str str_dec(char out[STR_DEC_MAX], long long);
 

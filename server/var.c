@@ -492,6 +492,13 @@ v_upstream_response_time(struct request *r, struct str a, struct buf *b)
 }
 
 static void
+v_upstream_cache_status(struct request *r, struct str a, struct buf *b)
+{
+	if (r->cache_status != NULL)
+		buf_adds(b, r->cache_status);
+}
+
+static void
 v_capture(struct request *r, struct str a, struct buf *b)
 {
 	int i = a.p[0] - '0';
@@ -540,6 +547,7 @@ static const struct var_def vars[] = {
 	{ "upstream_addr", v_upstream_addr, false },
 	{ "upstream_status", v_upstream_status, false },
 	{ "upstream_response_time", v_upstream_response_time, false },
+	{ "upstream_cache_status", v_upstream_cache_status, false },
 	{ "ssl_protocol", v_ssl_protocol, false },
 	{ "ssl_cipher", v_ssl_cipher, false },
 	{ "ssl_session_reused", v_ssl_session_reused, false },

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cache_file.h"
 #include "clock.h"
 #include "conf.h"
 #include "fdcache.h"
@@ -36,7 +37,7 @@
 
 static struct config *cf;
 static int notify_fd = -1;
-static bool cached_files;	/* the fdcache may hold descriptors */
+static bool cached_files;	/* the open-file caches may hold descriptors */
 static char *inbuf;		/* a connection's input, HTTP_IN_MAX */
 static int ep;			/* the listeners and the hand-back channel */
 
@@ -179,7 +180,7 @@ accept_one(struct conn *c)
 	rc = wait_epoll(ep, &ev, 1, wait_quit ? DRAIN_CHECK_MS :
 	    cached_files ? FDCACHE_CHECK_MS : -1);
 	if (rc == 0)
-		cached_files = fdcache_expire();
+		cached_files = fdcache_expire() | cache_entries_expire();
 	if (rc <= 0)	/* a connection reported is taken, even when quitting */
 		return false;
 	cached_files = true;

@@ -12,6 +12,8 @@
  *                         "ssl_tickets" the ticket keys (ssl_cache.h)
  *                         "limit_conn:NAME"  the counts of a
  *                                       limit_conn_zone (conn_zone.h)
+ *                         "cache:NAME"  a proxy cache's index per
+ *                                       keys_zone name (cache_index.h)
  *
  * Only the master creates and frees zones (when a configuration is loaded
  * or retired); workers only use them.  A zone whose name and size survive

@@ -6,10 +6,13 @@ is a JSON description of what arrived.  Query parameters steer it:
     size=N      answer N bytes of a known pattern (pattern(N))
     frame=F     "length" (default), "chunked" or "close" (no length, close)
     status=N    answer with status N
+    h_NAME=V    add the response header NAME: V
+    etag=T      send ETag "T", and 304 to a request with If-None-Match "T"
 
 /health answers health_status (changeable), set_delay() slows every
-other answer, idle_timeout closes idle kept connections, /ws upgrades to a WebSocket
-that echoes each message.
+other answer, set_status() overrides every other answer's status,
+idle_timeout closes idle kept connections, /ws upgrades to a WebSocket
+that echoes each message.  last_headers holds the last request's headers.
 """
 import base64
 import hashlib
@@ -57,6 +60,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer()
         with srv.lock:
             srv.requests += 1
+            srv.last_headers = dict(self.headers.items())
             srv.active += 1
             srv.peak = max(srv.peak, srv.active)
             srv.conns.add(self.client_address)
@@ -78,7 +82,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(self.server.health_status, b'health\n')
         if url.path == '/ws' and self.headers.get('Upgrade', '').lower() == 'websocket':
             return self.websocket()
-        status = int(q.get('status', 200))
+        status = self.server.status or int(q.get('status', 200))
+        extra = [(k[2:], v) for k, v in q.items() if k.startswith('h_')]
+        if 'etag' in q:
+            extra.append(('ETag', '"%s"' % q['etag']))
+            if self.headers.get('If-None-Match') == '"%s"' % q['etag']:
+                return self.send(304, b'', extra=extra)
         if 'size' in q:
             payload = int(q['size'])
         else:
@@ -89,13 +98,15 @@ class Handler(BaseHTTPRequestHandler):
                 'body_len': len(body), 'body_sha': hashlib.sha256(body).hexdigest(),
                 'framing': framing, 'peer': list(self.client_address),
             }).encode()
-        self.send(status, payload, q.get('frame', 'length'))
+        self.send(status, payload, q.get('frame', 'length'), extra)
 
-    def send(self, status, payload, frame='length'):
+    def send(self, status, payload, frame='length', extra=()):
         """payload: bytes, or a size for pattern() bytes made as they go."""
         size = payload if isinstance(payload, int) else len(payload)
         self.send_response(status)
         self.send_header('X-Backend', self.server.name)
+        for name, value in extra:
+            self.send_header(name, value)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Connection', 'keep-alive')
         self.send_header('Keep-Alive', 'timeout=5')
@@ -173,6 +184,8 @@ class Backend:
         handler = type('Handler', (Handler,), {'timeout': idle_timeout})
         self.httpd = Server(('127.0.0.1', port), handler)
         self.httpd.delay = 0
+        self.httpd.status = 0
+        self.httpd.last_headers = {}
         self.httpd.name = name
         self.httpd.lock = threading.Lock()
         self.httpd.health_status = 200
@@ -199,6 +212,14 @@ class Backend:
     def set_delay(self, seconds):
         """Answer every request (but /health) after this many seconds."""
         self.httpd.delay = seconds
+
+    def set_status(self, status):
+        """Answer every request (but /health) with this status; 0: as asked."""
+        self.httpd.status = status
+
+    @property
+    def last_headers(self):
+        return self.httpd.last_headers
 
     def set_health(self, status):
         self.httpd.health_status = status

@@ -5,7 +5,8 @@
 UNIT_TESTS += t/unit/parse t/unit/uri t/unit/chunked t/unit/range \
 	t/unit/match t/unit/conf t/unit/shm t/unit/tmpl t/unit/access \
 	t/unit/mime t/unit/manpage t/unit/ssl_cache t/unit/proxy_parse \
-	t/unit/shed t/unit/upstream t/unit/conn_zone t/unit/gzip
+	t/unit/shed t/unit/upstream t/unit/conn_zone t/unit/gzip \
+	t/unit/cache_policy t/unit/cache_index
 LDADD = $(PORTICO_LIBS)
 EXTRA_DIST += t/unit/fixture.h
 # portico-convert's reader of nginx's syntax.
