@@ -567,6 +567,8 @@ is_entry_name(const char *name)
 	return true;
 }
 
+/* 0 when the directory was walked (a subdirectory that cannot be read
+ * is logged and skipped), 1 when fn stopped it. */
 static int
 walk(const struct cache_path *cp, const char *dir, int depth, cache_file_fn fn,
     void *arg)
@@ -576,19 +578,20 @@ walk(const struct cache_path *cp, const char *dir, int depth, cache_file_fn fn,
 	char path[PATH_MAX];
 	uint8_t key[CI_KEY];
 	size_t len;
+	int stop = 0;
 
 	if (d == NULL) {
 		log_errno(LV_ERROR, errno, "opendir() \"%s\" failed", dir);
-		return -1;
+		return 0;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while (!stop && (de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (depth < cp->nlevels) {
 			if (len == (size_t)cp->levels[depth])
-				walk(cp, path, depth + 1, fn, arg);
+				stop = walk(cp, path, depth + 1, fn, arg);
 			continue;
 		}
 		if (len < 2 * CI_KEY || !is_entry_name(de->d_name))
@@ -596,13 +599,14 @@ walk(const struct cache_path *cp, const char *dir, int depth, cache_file_fn fn,
 		if (len > 2 * CI_KEY && de->d_name[2 * CI_KEY] == '.')
 			unlink(path);	/* named by a writer that died renaming */
 		else if (len == 2 * CI_KEY && unhex(de->d_name, key) == 0)
-			fn(arg, key, path);
+			stop = fn(arg, key, path) != 0;
 	}
 	closedir(d);
-	return 0;
+	return stop;
 }
 
-/* Call fn for every entry file under the cache directory. */
+/* Call fn for every entry file under the cache directory: 0, or 1 when fn
+ * stopped the walk. */
 int
 cache_dir_walk(const struct cache_path *cp, cache_file_fn fn, void *arg)
 {

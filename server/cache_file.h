@@ -90,8 +90,8 @@ int	cache_writer_commit(struct cache_writer *, char *block, size_t len,
 	    uint64_t body_len, struct ci_entry *);
 void	cache_writer_abort(struct cache_writer *);
 
-/* the loader */
-typedef void (*cache_file_fn)(void *arg, const uint8_t *key, const char *path);
+/* the loader: fn returns non-zero to stop the walk */
+typedef int (*cache_file_fn)(void *arg, const uint8_t *key, const char *path);
 int	cache_dir_walk(const struct cache_path *, cache_file_fn, void *arg);
 
 #endif

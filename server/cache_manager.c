@@ -1,12 +1,13 @@
 /*
- * The proxy cache's two helper processes, supervised by the master like
- * the health checker.  The cache manager runs while any proxy_cache_path
+ * The proxy cache's two helper processes, entries of the master's helper
+ * table (helpers.c).  The cache manager runs while any proxy_cache_path
  * is configured: every second it drops entries unused for `inactive` and,
  * while a cache's files take more than max_size, the least recently used
  * ones (at once again while there is more to drop).  The cache loader
  * runs while a zone is cold (new at start, or emptied after a process
  * died holding its lock): it indexes the files already in the directory,
- * so a restart keeps the cache, and exits when every zone is warm.
+ * so a restart keeps the cache, and exits when every zone is warm (a
+ * helper that finishes).
  */
 #include "config.h"
 
@@ -36,7 +37,7 @@ cache_manager_main(struct config *cf)
 
 	wait_setup(cf->logs);
 	privileges_drop(cf);
-	prctl(PR_SET_NAME, "portico-cache-m");
+	prctl(PR_SET_NAME, "portico-manager");
 	for (;;) {
 		clock_update();
 		dropped = 0;
@@ -63,7 +64,7 @@ cache_loader_main(struct config *cf)
 
 	wait_setup(cf->logs);
 	privileges_drop(cf);
-	prctl(PR_SET_NAME, "portico-cache-l");
+	prctl(PR_SET_NAME, "portico-loader");
 	for (i = 0; i < cps->n && !wait_quit; i++)
 		cache_load(&cps->v[i]);
 	exit(0);

@@ -20,8 +20,11 @@
 #include "conf.h"
 #include "log.h"
 #include "shm.h"
+#include "wait.h"
 
 #define TRIM_BATCH	64
+#define LOAD_BATCH	100	/* files the loader reads between pauses */
+#define LOAD_PAUSE_MS	10
 
 int
 cache_bind(struct config *cf, uint32_t gen)
@@ -87,24 +90,32 @@ cache_cold(const struct config *cf)
 	return false;
 }
 
-static void
+/* Index one file.  The loader pauses now and then, as nginx's does, so
+ * that reading a large cache does not crowd the workers out; a pause is
+ * also where it hears it must stop. */
+static int
 load_one(void *arg, const uint8_t *key, const char *path)
 {
 	const struct cache_path *cp = arg;
+	static unsigned loaded;
 	struct ci_entry ent;
 	struct ci_dropped d = { 0 };
 	size_t i;
 
 	(void)path;
-	if (cache_entry_stat(cp, key, &ent) != 0)
-		return;
-	clock_update();
-	ci_load(cp->zone, key, now.msec + cp->inactive, &ent, &d);
-	for (i = 0; i < d.n; i++)
-		cache_file_delete(cp, d.keys[i]);
+	if (cache_entry_stat(cp, key, &ent) == 0) {
+		clock_update();
+		ci_load(cp->zone, key, now.msec + cp->inactive, &ent, &d);
+		for (i = 0; i < d.n; i++)
+			cache_file_delete(cp, d.keys[i]);
+	}
+	return ++loaded % LOAD_BATCH == 0 &&
+	    wait_poll(NULL, 0, LOAD_PAUSE_MS, WAIT_IDLE) == WAIT_QUIT;
 }
 
-/* Index every file of a cold cache; then it is warm. */
+/* Index every file of a cold cache; then it is warm (also when its
+ * directory cannot be read: that is logged, and there is nothing to
+ * load). */
 void
 cache_load(const struct cache_path *cp)
 {

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "cache_manager.h"
 #include "child.h"
 #include "conf.h"
 #include "health.h"
@@ -27,11 +28,14 @@ struct helper {
 	bool	(*needed)(const struct config *);
 	void	(*main)(struct config *) __attribute__((noreturn));
 	bool	 keep_on_reload;	/* runs on across reloads */
+	bool	 finishes;		/* exits 0 once its work is done */
 };
 
 static const struct helper helpers[] = {
-	{ SB_HEALTH_CHECKER, health_needed, health_main, false },
-	{ SB_KEEPER, keeper_needed, keeper_main, true },	/* holds clients */
+	{ SB_HEALTH_CHECKER, health_needed, health_main, false, false },
+	{ SB_KEEPER, keeper_needed, keeper_main, true, false },	/* holds clients */
+	{ SB_CACHE_MANAGER, cache_manager_needed, cache_manager_main, false, false },
+	{ SB_CACHE_LOADER, cache_loader_needed, cache_loader_main, false, true },
 };
 
 #define NHELPERS	(sizeof(helpers) / sizeof(helpers[0]))
@@ -116,19 +120,26 @@ helpers_stop(int sig)
 
 /*
  * The master reaped helper pid of slot s.  Returns whether it died
- * unexpectedly (it is then started again by the next helpers_start()).
+ * unexpectedly (it is then started again by the next helpers_start()); a
+ * helper that finishes may exit 0 (and is started again only when the
+ * configuration needs it again).
  */
 bool
 helpers_reaped(const struct sb_slot *s, pid_t pid, int status)
 {
 	const char *name = sb_role_name(s->role);
+	bool finished = false;
 	size_t i;
 
 	for (i = 0; i < NHELPERS; i++)
-		if (running[i] == pid)
+		if (running[i] == pid) {
 			running[i] = 0;
-	if (s->retiring) {
-		logmsg(LV_INFO, "%s process %d exited", name, (int)pid);
+			finished = helpers[i].finishes && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0;
+		}
+	if (s->retiring || finished) {
+		logmsg(LV_INFO, "%s process %d %s", name, (int)pid,
+		    finished ? "finished" : "exited");
 		return false;
 	}
 	if (WIFSIGNALED(status))

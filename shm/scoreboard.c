@@ -20,7 +20,8 @@ static const char *state_names[SB_NSTATES] = {
 };
 
 static const char *role_names[SB_NROLES] = {
-	"worker", "health checker", "connection keeper"
+	"worker", "health checker", "connection keeper", "cache manager",
+	"cache loader"
 };
 
 const char *

@@ -23,6 +23,8 @@ enum sb_role {
 	SB_WORKER,		/* serves connections */
 	SB_HEALTH_CHECKER,	/* probes upstream servers (health.c) */
 	SB_KEEPER,		/* holds connections nobody serves (keeper.c) */
+	SB_CACHE_MANAGER,	/* keeps the proxy caches in bounds (cache_manager.c) */
+	SB_CACHE_LOADER,	/* indexes the proxy caches' files at start */
 	SB_NROLES
 };
 

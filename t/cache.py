@@ -4,7 +4,8 @@ stored (private, no-store, Set-Cookie, Vary: *), max-age and EXPIRED,
 Vary, stale answers while the backend is down and while updating,
 background update, revalidation, proxy_cache_lock across workers, the
 bypass and no_cache predicates, min_uses, a restart and a reload keeping
-entries, corrupted and truncated files, a full keys_zone, a full disk, a
+entries, the manager keeping max_size and dropping inactive entries, the
+loader, corrupted and truncated files, a full keys_zone, a full disk, a
 worker killed while filling, the status page, $upstream_cache_status in
 add_header and the access log, and -t."""
 import glob
@@ -345,6 +346,8 @@ with Portico(conf(), main=False, ports=2) as p:
     (res, n) = counted(B, lambda: fetch(P, '/a?size=70000&frame=length'))
     is_((res[0], res[1], res[2] == pattern(70000), n), (200, 'HIT', True, 0),
         'after a restart: HIT from the file on disk')
+    ok(wait_for(lambda: cache_status(P)['entries'] >= len(kept) - 1, timeout=5),
+       'the loader indexed the directory (%d files, %r)' % (len(kept), cache_status(P)))
     (res, n) = counted(B, lambda: fetch(P, '/vary?h_Vary=Accept-Encoding', idn))
     is_((res[1], n), ('HIT', 0), 'a variant kept across the restart too')
 
@@ -384,14 +387,52 @@ with Portico(conf(), main=False, ports=2) as p:
         diag('\n'.join(alerts))
     p.stop(check_log=False)
 
-# A full keys_zone drops the least recently used.
-with Portico(conf('{dir}/cache levels=1 keys_zone=c:8k'), main=False, ports=2) as p:
+# The manager keeps max_size; a full keys_zone drops the least recently used.
+with Portico(conf('{dir}/cache levels=1 keys_zone=c:8k max_size=200k inactive=10m'),
+             main=False, ports=2) as p:
     P = p.port
+    for i in range(40):
+        fetch(P, '/m%d?size=20000' % i)
+    ok(wait_for(lambda: cache_status(P)['size'] <= 200 * 1024, timeout=10),
+       'the manager brings the cache under max_size (%r)' % cache_status(P))
+    ok(sum(os.path.getsize(f) for f in files(p)) <= 200 * 1024 + 8192,
+       'the files on disk too')
+    ok(cache_status(P)['evictions'] > 0, 'evictions are counted')
+    is_(fetch(P, '/m39?size=20000')[1], 'HIT', 'the most recent entry stays')
+    is_(fetch(P, '/m0?size=20000')[1], 'MISS', 'the least recently used went')
     statuses = set(fetch(P, '/z%d?size=10' % i)[0] for i in range(300))
     is_(statuses, {200}, '300 keys through an 8 KiB zone: all answered')
     is_(fetch(P, '/z299?size=10')[1], 'HIT', 'the newest is stored')
     is_(fetch(P, '/z0?size=10')[1], 'MISS', 'the oldest were dropped for room')
-    ok(cache_status(P)['evictions'] > 0, 'evictions are counted')
+
+# The helpers: the cache manager runs while a cache is configured, the
+# loader until the caches are read; a manager that dies is restarted.
+with Portico(conf('{dir}/cache keys_zone=c:1m inactive=1s'), main=False, ports=2) as p:
+    def helper(role):
+        return next((h for h in json.loads(get(p.port, '/status.json')[2])['helpers']
+                     if h['role'] == role), None)
+
+    def new_manager(old):
+        h = helper('cache manager')
+        return h is not None and h['pid'] != old['pid']
+    fetch(p.port, '/i?size=10')
+    ok(wait_for(lambda: not files(p), timeout=5), 'the manager removes inactive entries')
+    m = helper('cache manager')
+    ok(m and m['pid'] == p.helper('manager'), 'the status page lists the cache manager, '
+       'the child of the master called portico-manager')
+    ok(wait_for(lambda: helper('cache loader') is None), 'the cache loader finished')
+    p.run('-s', 'reload')
+    ok(wait_for(lambda: new_manager(m)), 'a reload restarts the manager with the new '
+       'configuration')
+    m = helper('cache manager')
+    os.kill(m['pid'], signal.SIGKILL)
+    ok(wait_for(lambda: new_manager(m)), 'a cache manager that dies is restarted')
+    wait_for(lambda: 'exited unexpectedly' in p.error_log())
+    alerts = [l for l in p.error_log().splitlines() if re.search(r'\[(alert|crit|emerg)\]', l)]
+    if not ok(len(alerts) == 1 and 'cache manager process %d' % m['pid'] in alerts[0],
+              'the only alert is the manager killed on purpose'):
+        diag('\n'.join(alerts))
+    p.stop(check_log=False)
 
 # A full disk: the answer still reaches the client; not stored; one error line.
 small = None
