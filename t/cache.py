@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 import time
+import zlib
 
 import harness
 from harness import *
@@ -60,12 +61,13 @@ servers = ( { listen = [ "127.0.0.1:{port}", "127.0.0.1:{port2} http2" ];
       proxy_cache_bypass = "$http_x_bypass $arg_skip"; proxy_no_cache = [ "$arg_nocache" ]; },
     { match = "/twice/"; proxy_pass = "http://%s"; proxy_cache_min_uses = 2; },
     { match = "/off/"; proxy_pass = "http://%s"; proxy_cache = "off"; },
+    { match = "/gz/"; proxy_pass = "http://%s"; gzip = true; gzip_types = "application/json"; },
     { match = "= /status"; status = "text"; },
     { match = "= /status.json"; status = "json"; },
     { match = "= /metrics"; status = "prometheus"; }
   ); } );
 ''' % ((cache_path, extra, B.addr, SLOW.addr, DOWN.addr, DOWN.addr, SLOW.addr, SLOW.addr,
-        SLOW.addr, B.addr, B.addr, B.addr, B.addr))
+        SLOW.addr, B.addr, B.addr, B.addr, B.addr, B.addr))
 
 
 def fetch(port, path, headers=None, method='GET'):
@@ -190,6 +192,16 @@ with Portico(conf(), main=False, ports=2) as p:
        '$upstream_cache_status in the access log')
     (res, n) = counted(B, lambda: fetch(P, '/off/x?size=10'))
     is_((res[1], n), (None, 1), 'proxy_cache = "off": no status, no caching')
+
+    # gzip: the entry holds the answer as sent; each client gets it its way.
+    gz = {'Accept-Encoding': 'gzip'}
+    (res, n) = counted(B, lambda: [request(P, 'GET', '/gz/z?size=9000', h)
+                                   for h in (gz, gz, None)])
+    is_([(r[1].get('x-cache'), r[1].get('content-encoding')) for r in res] + [n],
+        [('MISS', 'gzip'), ('HIT', 'gzip'), ('HIT', None), 1],
+        'with gzip: MISS and HIT compressed for a client that takes it, not for one that does not')
+    ok(all(zlib.decompress(r[2], 47) == pattern(9000) for r in res[:2]) and
+       res[2][2] == pattern(9000), 'and every body is the original bytes')
 
     # HTTP/2 hits come from the same entry.
     out = subprocess.run(['curl', '-s', '--http2-prior-knowledge', '-D', '-',
