@@ -2,9 +2,9 @@
  * inotify for the open-file cache (see fdwatch.h).  One instance per
  * worker, opened with the first watched file and closed when the cache
  * empties, so an idle worker holds none; when none can be had (the user's
- * instances ran out), tried again ten seconds later.  A path is watched only where the
- * watches can vouch for it: absolute, without "." or "..", at most
- * FDWATCH_DEPTH directories deep, free of symbolic links (the file is
+ * instances ran out), tried again ten seconds later.  A path is watched
+ * only where the watches can vouch for it: absolute, without "." or "..",
+ * at most FDWATCH_DEPTH directories deep, free of symbolic links (the file is
  * opened with openat2's RESOLVE_NO_SYMLINKS) and on a local file system
  * (another machine's change to a network file system is not notified).
  *

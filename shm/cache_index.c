@@ -40,7 +40,8 @@ layout(struct cache_index *ci, uint32_t n)
 	ci->nnodes = n;
 	ci->nbuckets = n;
 	memset(buckets(ci), 0, sizeof(uint32_t) * n);
-	ci->head = ci->tail = ci->free = CI_NIL;
+	lru_init(&ci->lru);
+	ci->free = CI_NIL;
 	ci->fresh = ci->entries = ci->files = ci->filling = 0;
 	ci->disk = 0;
 	ci->cold = 1;
@@ -76,33 +77,10 @@ unlock(struct cache_index *ci)
 	shm_unlock(&ci->lock);
 }
 
-static void
-lru_unlink(struct cache_index *ci, uint32_t i)
+static struct lru_nodes
+lru_nodes(struct cache_index *ci)
 {
-	struct ci_node *n = nodes(ci);
-
-	if (n[i].lprev != CI_NIL)
-		n[n[i].lprev].lnext = n[i].lnext;
-	else
-		ci->head = n[i].lnext;
-	if (n[i].lnext != CI_NIL)
-		n[n[i].lnext].lprev = n[i].lprev;
-	else
-		ci->tail = n[i].lprev;
-}
-
-static void
-lru_front(struct cache_index *ci, uint32_t i)
-{
-	struct ci_node *n = nodes(ci);
-
-	n[i].lprev = CI_NIL;
-	n[i].lnext = ci->head;
-	if (ci->head != CI_NIL)
-		n[ci->head].lprev = i;
-	ci->head = i;
-	if (ci->tail == CI_NIL)
-		ci->tail = i;
+	return LRU_NODES(nodes(ci), lru);
 }
 
 /* Where the link to the node with this key is: in its bucket or in the
@@ -157,7 +135,7 @@ drop(struct cache_index *ci, uint32_t *link, struct ci_dropped *dropped)
 	unpresent(ci, n);
 	set_filler(ci, n, 0);
 	*link = n->hnext;
-	lru_unlink(ci, i);
+	lru_unlink(&ci->lru, lru_nodes(ci), i);
 	n->used = 0;
 	n->hnext = ci->free;
 	ci->free = i;
@@ -170,10 +148,10 @@ static bool
 evict_one(struct cache_index *ci, struct ci_dropped *dropped)
 {
 	struct ci_node *n = nodes(ci);
-	uint32_t i = ci->tail;
+	uint32_t i = ci->lru.tail;
 	int tries;
 
-	for (tries = 0; i != CI_NIL && tries < 16; tries++, i = n[i].lprev) {
+	for (tries = 0; i != CI_NIL && tries < 16; tries++, i = n[i].lru.prev) {
 		if (n[i].filler != 0)
 			continue;
 		if (n[i].present)
@@ -209,7 +187,7 @@ create(struct cache_index *ci, const uint8_t *key, int64_t expire,
 	bucket = &buckets(ci)[bucket_of(ci, key)];
 	n->hnext = *bucket;
 	*bucket = i + 1;
-	lru_front(ci, i);
+	lru_front(&ci->lru, lru_nodes(ci), i);
 	ci->entries++;
 	return n;
 }
@@ -219,8 +197,8 @@ touch(struct cache_index *ci, struct ci_node *n, int64_t expire)
 {
 	uint32_t i = (uint32_t)(n - nodes(ci));
 
-	lru_unlink(ci, i);
-	lru_front(ci, i);
+	lru_unlink(&ci->lru, lru_nodes(ci), i);
+	lru_front(&ci->lru, lru_nodes(ci), i);
 	n->expire = expire;
 }
 
@@ -420,8 +398,8 @@ ci_trim(struct cache_index *ci, int64_t now, uint64_t max_disk,
 
 	lock(ci);
 	n = nodes(ci);
-	for (i = ci->tail; i != CI_NIL && k < max; i = prev) {
-		prev = n[i].lprev;
+	for (i = ci->lru.tail; i != CI_NIL && k < max; i = prev) {
+		prev = n[i].lru.prev;
 		over = max_disk > 0 && ci->disk > max_disk;
 		if (n[i].filler != 0 || (!over && n[i].expire > now))
 			continue;

@@ -30,9 +30,10 @@
 #include <sys/types.h>
 
 #include "lock.h"
+#include "lru.h"
 
 #define CI_KEY		16
-#define CI_NIL		UINT32_MAX
+#define CI_NIL		LRU_NIL
 #define CI_EVICT_MAX	4	/* entries one call may drop to make room */
 
 /* Which file an entry is: a file replaced, truncated or edited in place
@@ -47,8 +48,7 @@ struct ci_file {
 struct ci_node {
 	uint8_t		 key[CI_KEY];
 	uint32_t	 hnext;		/* hash chain: slot + 1, 0 ends it */
-	uint32_t	 lprev;		/* LRU, most recent at the head */
-	uint32_t	 lnext;
+	struct lru_link	 lru;
 	uint32_t	 uses;
 	uint8_t		 used;		/* 0: a free slot */
 	uint8_t		 present;	/* its file is on disk */
@@ -79,8 +79,7 @@ struct cache_index {
 	struct shm_lock	 lock;
 	uint32_t	 nnodes;
 	uint32_t	 nbuckets;
-	uint32_t	 head;
-	uint32_t	 tail;
+	struct lru	 lru;
 	uint32_t	 free;		/* freed slots chained through hnext */
 	uint32_t	 fresh;		/* slots from here on were never used */
 	uint32_t	 entries;	/* nodes in use */

@@ -37,7 +37,7 @@ layout(struct ssl_cache *c, size_t size)
 	n = (uint32_t)(avail / (sizeof(struct ssl_slot) + 2 * sizeof(uint32_t)));
 	c->nslots = n;
 	c->nbuckets = 2 * n;
-	c->head = c->tail = SSL_NIL;
+	lru_init(&c->lru);
 	memset(buckets(c), 0, sizeof(uint32_t) * c->nbuckets);
 	c->free = SSL_NIL;
 	c->fresh = 0;
@@ -54,33 +54,10 @@ ssl_cache_init(struct ssl_cache *c, size_t size)
 	return shm_lock_init(&c->lock);
 }
 
-static void
-lru_unlink(struct ssl_cache *c, uint32_t i)
+static struct lru_nodes
+lru_nodes(struct ssl_cache *c)
 {
-	struct ssl_slot *s = slots(c);
-
-	if (s[i].lprev != SSL_NIL)
-		s[s[i].lprev].lnext = s[i].lnext;
-	else
-		c->head = s[i].lnext;
-	if (s[i].lnext != SSL_NIL)
-		s[s[i].lnext].lprev = s[i].lprev;
-	else
-		c->tail = s[i].lprev;
-}
-
-static void
-lru_front(struct ssl_cache *c, uint32_t i)
-{
-	struct ssl_slot *s = slots(c);
-
-	s[i].lprev = SSL_NIL;
-	s[i].lnext = c->head;
-	if (c->head != SSL_NIL)
-		s[c->head].lprev = i;
-	c->head = i;
-	if (c->tail == SSL_NIL)
-		c->tail = i;
+	return LRU_NODES(slots(c), lru);
 }
 
 /*
@@ -110,7 +87,7 @@ drop(struct ssl_cache *c, uint32_t *link)
 	struct ssl_slot *s = &slots(c)[i];
 
 	*link = s->hnext;
-	lru_unlink(c, i);
+	lru_unlink(&c->lru, lru_nodes(c), i);
 	s->len = 0;
 	s->hnext = c->free;
 	c->free = i;
@@ -128,7 +105,7 @@ take_slot(struct ssl_cache *c)
 	if (c->free == SSL_NIL && c->fresh < c->nslots)
 		return c->fresh++;
 	if (c->free == SSL_NIL) {
-		i = c->tail;
+		i = c->lru.tail;
 		drop(c, find_link(c, s[i].id, s[i].idlen));
 		c->evictions++;
 	}
@@ -170,7 +147,7 @@ ssl_cache_store(struct ssl_cache *c, const uint8_t *id, size_t idlen,
 	link = &buckets(c)[shm_hash(id, idlen) % c->nbuckets];
 	s->hnext = *link;
 	*link = i + 1;
-	lru_front(c, i);
+	lru_front(&c->lru, lru_nodes(c), i);
 	c->used++;
 	c->stores++;
 	shm_unlock(&c->lock);
@@ -199,8 +176,8 @@ ssl_cache_fetch(struct ssl_cache *c, const uint8_t *id, size_t idlen,
 		} else if (s->len <= outlen) {
 			n = s->len;
 			memcpy(out, s->data, n);
-			lru_unlink(c, *link - 1);
-			lru_front(c, *link - 1);
+			lru_unlink(&c->lru, lru_nodes(c), *link - 1);
+			lru_front(&c->lru, lru_nodes(c), *link - 1);
 		}
 	}
 	if (n > 0)

@@ -17,15 +17,15 @@
 #include <stdint.h>
 
 #include "lock.h"
+#include "lru.h"
 
 #define SSL_ID_MAX	32
 #define SSL_SLOT_DATA	(1024 - 56)	/* a slot is 1 KiB */
-#define SSL_NIL		UINT32_MAX
+#define SSL_NIL		LRU_NIL
 
 struct ssl_slot {
 	uint32_t	 hnext;		/* hash chain */
-	uint32_t	 lprev;		/* LRU list, most recent at the head */
-	uint32_t	 lnext;
+	struct lru_link	 lru;
 	uint16_t	 len;		/* 0: free */
 	uint8_t		 idlen;
 	uint8_t		 pad;
@@ -38,8 +38,7 @@ struct ssl_cache {
 	struct shm_lock	 lock;
 	uint32_t	 nslots;
 	uint32_t	 nbuckets;
-	uint32_t	 head;		/* most recently used */
-	uint32_t	 tail;
+	struct lru	 lru;
 	uint32_t	 free;		/* freed slots chained through hnext */
 	uint32_t	 fresh;		/* slots from here on were never used */
 	uint32_t	 used;
