@@ -2,7 +2,9 @@
  * When every worker is busy and a client waits, the master makes room by
  * asking workers to drop connections that hold them without work: first
  * those idle in keep-alive (TLS and HTTP/2 connections, which cannot be
- * parked with the keeper), longest idle first; then request heads that
+ * parked with the keeper), longest idle first, but never a client idle
+ * for less than SHED_IDLE_MS (it is between two requests of a busy
+ * keep-alive connection, as a benchmark's are); then request heads that
  * arrive slower than client_header_min_rate bytes a second (Apache's
  * mod_reqtimeout MinRate), slowest first.  Among candidates of a kind, the
  * client address that holds the most connections goes first, so one
@@ -56,6 +58,8 @@ candidate(const struct sb_slot *s, int64_t now_msec, long long min_rate,
 	if (s->role != SB_WORKER || s->parkable)
 		return false;
 	if (s->state == SB_KEEPALIVE) {
+		if (age < SHED_IDLE_MS)
+			return false;
 		c->reason = SHED_IDLE;
 		c->key = s->since;
 		return true;

@@ -21,6 +21,7 @@ struct shed_victim {
 };
 
 #define SHED_AFTER_MS	1000	/* a head is judged slow after this long */
+#define SHED_IDLE_MS	100	/* idle for less, a keep-alive client is busy */
 
 size_t	shed_choose(const struct scoreboard *, int64_t now_msec,
 	    long long min_rate, struct shed_victim *, size_t max);

@@ -54,6 +54,7 @@ main(void)
 	slot(1, SB_IDLE, "", NOW - 5000, 0, false);
 	slot(2, SB_KEEPALIVE, "192.0.2.2", NOW - 9000, 0, true);
 	slot(3, SB_READ, "192.0.2.3", NOW - 500, 0, false);
+	slot(12, SB_KEEPALIVE, "192.0.2.12", NOW - SHED_IDLE_MS + 1, 0, false);
 	is_int(choose(v, 8), 0, "busy, idle, parkable and young connections are not chosen");
 
 	slot(4, SB_KEEPALIVE, "192.0.2.4", NOW - 2000, 0, false);
