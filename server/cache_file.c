@@ -41,6 +41,7 @@ struct open_entry {
 
 static struct open_entry table[OPEN_ENTRIES];
 static int live;
+static size_t memory_max;	/* files this small are held whole */
 
 /* -------------------------------------------------------------- the directory */
 
@@ -259,7 +260,8 @@ static char *
 read_block(int fd, const char *path, const struct stat *st, const uint8_t *key,
     struct cache_entry *e)
 {
-	size_t want = st->st_size < BLOCK_FIRST ? (size_t)st->st_size : BLOCK_FIRST;
+	size_t size = (size_t)st->st_size;
+	size_t want = size <= memory_max || size < BLOCK_FIRST ? size : BLOCK_FIRST;
 	char *block = malloc(want ? want : 1);
 	const char *why = "it cannot be read";
 	ssize_t n;
@@ -270,6 +272,7 @@ read_block(int fd, const char *path, const struct stat *st, const uint8_t *key,
 	if (n >= 0) {
 		why = block_parse(block, read_rest(fd, &block, (size_t)n, st->st_size),
 		    st->st_size, key, e);
+		e->mem = (size_t)n == size ? block : NULL;
 		if (why == NULL)
 			return block;
 	}
@@ -326,6 +329,12 @@ slot_for(const struct cache_path *cp, const uint8_t *key)
 			v = &table[i];
 	}
 	return v;
+}
+
+void
+cache_entries_setup(size_t max)
+{
+	memory_max = max;
 }
 
 /*

@@ -45,7 +45,9 @@ struct cache_file_head {
 };
 
 /* An entry file opened for reading.  fd belongs to the worker's table of
- * open entries: the caller must not close it. */
+ * open entries: the caller must not close it.  mem is the whole file when
+ * it is no larger than file_memory_max, so a hit goes out in one write;
+ * else NULL. */
 struct cache_entry {
 	int			 fd;
 	struct cache_file_head	 h;
@@ -53,6 +55,7 @@ struct cache_entry {
 	struct str		 vary;
 	struct str		 head;
 	long long		 body_start;
+	const char		*mem;
 };
 
 /* A file being written. */
@@ -75,6 +78,7 @@ void	cache_block_fill(char *block, struct cache_file_head *, struct str key,
 /* reading */
 void	cache_file_name(const struct cache_path *, const uint8_t *key, char *out,
 	    size_t);
+void	cache_entries_setup(size_t memory_max);
 int	cache_entry_open(const struct cache_path *, const uint8_t *key,
 	    const struct ci_view *, struct cache_entry *);
 int	cache_entry_stat(const struct cache_path *, const uint8_t *key,

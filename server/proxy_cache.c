@@ -216,6 +216,7 @@ serve(struct proxy_cache *pc, enum cache_status status)
 	proxy_head_adopt(r, &h);
 	r->body = BODY_FILE;
 	r->fd = e.fd;
+	r->file_mem = e.mem;
 	r->filename = pool_strdup(r->pool, path);
 	r->file_base = r->file_off = e.body_start;
 	r->file_len = r->out_length = (long long)e.h.body_len;

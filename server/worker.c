@@ -235,6 +235,7 @@ worker_main(struct config *config, int slot, int nfd)
 	if ((inbuf = malloc(HTTP_IN_MAX)) == NULL)
 		fatal("out of memory for the input buffer");
 	fdcache_setup((size_t)cf->main.file_memory_max);
+	cache_entries_setup((size_t)cf->main.file_memory_max);
 	listen_epoll();
 	wait_at_quit(close_listeners);
 	clock_update();

@@ -2,7 +2,9 @@
 worker over 200 requests on one connection: a small static file over
 plain HTTP and over TLS (at most 3: wait, read, write) and a proxied
 request (at most 6: wait for the client, read it, send upstream, wait
-for the upstream, read it, send to the client).  A count, not a timing:
+for the upstream, read it, send to the client) and a proxy cache hit (at
+most 4: wait, read, the check that the entry's file is still the one the
+index names, write).  A count, not a timing:
 it fails when a change adds a call to the path.  A POST's small body goes
 upstream with its head.  Skipped where strace is
 missing or cannot attach (no ptrace)."""
@@ -30,12 +32,15 @@ workers = { start = 1; min_spare = 0; max_spare = 1; max = 1; };
 keepalive_park = "off";
 keepalive_requests = 100000;
 upstreams = { b = { servers = [ "127.0.0.1:%(backend)d" ]; keepalive = 4; }; };
+proxy_cache_path = "{dir}/cache levels=1:2 keys_zone=c:1m";
 servers = (
   { listen = [ "127.0.0.1:{port}", "127.0.0.1:{port2} ssl" ];
     ssl_certificate = "%(crt)s"; ssl_certificate_key = "%(key)s";
     root = "{dir}/www";
     locations = ( { match = "/"; },
-                  { match = "/p/"; proxy_pass = "http://b"; } ); } );
+                  { match = "/p/"; proxy_pass = "http://b"; },
+                  { match = "/c/"; proxy_pass = "http://b"; proxy_cache = "c";
+                    proxy_cache_valid = "200 10m"; } ); } );
 '''
 
 
@@ -208,7 +213,8 @@ with Portico('', ports=2, main=False, start=False) as p:
     for name, tls, path, limit in (('small static file', False, '/small.html', 3),
                                    ('small static file over TLS', True, '/small.html', 3),
                                    ('proxied request', False, '/p/x', 6),
-                                   ('proxied POST with a small body', False, 'POST /p/x', 6)):
+                                   ('proxied POST with a small body', False, 'POST /p/x', 6),
+                                   ('proxy cache hit', False, '/c/x', 4)):
         s = connect(p, tls)
         s.settimeout(10)
         exchange(s, path, 3)             # caches, the upstream connection
