@@ -272,7 +272,7 @@ read_block(int fd, const char *path, const struct stat *st, const uint8_t *key,
 	if (n >= 0) {
 		why = block_parse(block, read_rest(fd, &block, (size_t)n, st->st_size),
 		    st->st_size, key, e);
-		e->mem = (size_t)n == size ? block : NULL;
+		e->mem = size <= memory_max && (size_t)n == size ? block : NULL;
 		if (why == NULL)
 			return block;
 	}

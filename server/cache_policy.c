@@ -216,12 +216,22 @@ cache_verdict(const struct upstream_head *h, const struct cache_valids *cvs,
 	v->store = true;
 }
 
+/* The digest is fetched and its context made once per process: on every
+ * hit, EVP_Digest would look the algorithm up and allocate a context. */
 void
 cache_hash(const char *s, size_t n, uint8_t out[CACHE_HASH_LEN])
 {
+	static EVP_MD *md5;
+	static EVP_MD_CTX *ctx;
 	unsigned int len = CACHE_HASH_LEN;
 
-	EVP_Digest(s, n, out, &len, EVP_md5(), NULL);
+	if (ctx == NULL) {
+		md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+		ctx = EVP_MD_CTX_new();
+	}
+	if (md5 == NULL || ctx == NULL || EVP_DigestInit_ex2(ctx, md5, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, s, n) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1)
+		EVP_Digest(s, n, out, &len, EVP_md5(), NULL);
 }
 
 /* The next word of a list separated by commas and spaces, from *at on;

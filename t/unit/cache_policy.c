@@ -129,6 +129,9 @@ main(void)
 	ok(memcmp(k1, k2, 16) != 0, "different keys, different hashes");
 	cache_hash("http://a/x", 10, k2);
 	ok(memcmp(k1, k2, 16) == 0, "the same key, the same hash");
+	cache_hash("abc", 3, k1);	/* RFC 1321's test vector: nginx's file names */
+	ok(memcmp(k1, "\x90\x01\x50\x98\x3c\xd2\x4f\xb0\xd6\x96\x3f\x7d"
+	    "\x28\xe1\x7f\x72", 16) == 0, "the hash is MD5, as nginx's");
 	req[0] = (struct header){ STR("Accept-Encoding"), STR("gzip, deflate") };
 	req[1] = (struct header){ STR("User-Agent"), STR("one") };
 	cache_variant(k1, STR("Accept-Encoding"), req, 2, a);
