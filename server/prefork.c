@@ -47,6 +47,8 @@ static int64_t handover_by;
 static bool pool_full;
 static int64_t shed_after, max_warned = INT64_MIN / 2;
 
+static void	prefork_signal(int sig, int64_t spare);
+
 /* Fork n workers of generation gen (fewer when forking fails). */
 void
 prefork_spawn(struct config *cf, uint32_t gen, int n)
@@ -213,7 +215,7 @@ prefork_maintain(struct config *cf, uint32_t gen)
 
 /* Send sig to every worker, but those of generation spare (none when
  * spare < 0).  A worker sent SIGQUIT is retiring: its exit is expected. */
-void
+static void
 prefork_signal(int sig, int64_t spare)
 {
 	uint32_t i;

@@ -16,7 +16,6 @@ void	prefork_reload(struct config *, uint32_t gen, uint32_t previous);
 bool	prefork_handing_over(void);
 int	prefork_poll_ms(void);
 void	prefork_maintain(struct config *, uint32_t gen);
-void	prefork_signal(int sig, int64_t spare_gen);
 void	prefork_shutdown(int sig);
 int	prefork_count(int64_t gen);
 bool	prefork_reaped(const struct sb_slot *, pid_t, int status, uint32_t current);
