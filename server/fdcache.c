@@ -260,7 +260,7 @@ fdcache_open(const char *path, struct stat *st)
 	int fd;
 
 	in_request = true;
-	if (e != NULL && e->w.n > 0 && (covered || (covered = fdwatch_apply())))
+	if (e != NULL && e->w.n > 0 && !covered && (covered = fdwatch_apply()))
 		e = find(path);		/* unless a change dropped it */
 	if (e != NULL && e->w.n > 0) {
 		e->used = now.mono_ms;
